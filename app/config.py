@@ -1,0 +1,77 @@
+"""One typed settings object, parsed from the environment once at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+
+class SettingsError(ValueError):
+    """A bad environment value: start-up stops with this one-line reason."""
+
+
+class Settings(msgspec.Struct, frozen=True):
+    database_url: str | None = None
+    data_dir: Path = Path(".data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+    log_level: str = "INFO"
+    log_format: str = "auto"  # json | text | auto (text on a terminal)
+    run_subscriptions: bool = True
+    idle_in_transaction_timeout_ms: int = 10_000
+    standby_retry_s: float = 1.0
+
+
+_ENV: dict[str, tuple[str, type]] = {
+    "DATABASE_URL": ("database_url", str),
+    "DATA_DIR": ("data_dir", Path),
+    "HOST": ("host", str),
+    "PORT": ("port", int),
+    "DB_POOL_MIN_SIZE": ("pool_min_size", int),
+    "DB_POOL_MAX_SIZE": ("pool_max_size", int),
+    "LOG_LEVEL": ("log_level", str),
+    "LOG_FORMAT": ("log_format", str),
+    "RUN_SUBSCRIPTIONS": ("run_subscriptions", bool),
+    "IDLE_IN_TRANSACTION_TIMEOUT_MS": ("idle_in_transaction_timeout_ms", int),
+    "STANDBY_RETRY_S": ("standby_retry_s", float),
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _parse(name: str, raw: str, kind: type) -> object:
+    if kind is bool:
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise SettingsError(f"{name}={raw!r}: expected one of {sorted(_TRUE | _FALSE)}")
+    try:
+        return kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: expected {kind.__name__}") from None
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for name, (field, kind) in _ENV.items():
+        raw = env.get(name)
+        if raw is not None and raw != "":
+            values[field] = _parse(name, raw, kind)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if not 1 <= settings.port <= 65535:
+        raise SettingsError(f"PORT={settings.port}: must be 1-65535")
+    if not 1 <= settings.pool_min_size <= settings.pool_max_size:
+        raise SettingsError("DB_POOL_MIN_SIZE must be >= 1 and <= DB_POOL_MAX_SIZE")
+    if settings.log_format not in ("json", "text", "auto"):
+        raise SettingsError(f"LOG_FORMAT={settings.log_format!r}: expected json, text or auto")
+    if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError(f"LOG_LEVEL={settings.log_level!r}: expected DEBUG/INFO/WARNING/ERROR")
+    return settings

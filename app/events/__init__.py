@@ -1,0 +1,46 @@
+"""The published language: every event any module emits, as immutable msgspec Structs.
+
+An event's `type` tag is its stable name in the outbox; renaming one is a migration.
+`VERSION` is the payload schema version stored beside it.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import msgspec
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    VERSION: ClassVar[int] = 1
+    # The field naming the aggregate the event belongs to (stored as outbox.stream_id).
+    STREAM: ClassVar[str]
+
+    def stream_id(self) -> str:
+        return str(getattr(self, self.STREAM))
+
+
+_REGISTRY: dict[str, type[Event]] = {}
+
+
+def register(*classes: type[Event]) -> None:
+    for cls in classes:
+        tag = cls.__struct_config__.tag
+        assert isinstance(tag, str), f"{cls.__name__} needs a string tag"
+        if tag in _REGISTRY and _REGISTRY[tag] is not cls:
+            raise ValueError(f"event type {tag!r} registered twice")
+        _REGISTRY[tag] = cls
+
+
+def event_type(cls: type[Event]) -> str:
+    tag = cls.__struct_config__.tag
+    assert isinstance(tag, str)
+    return tag
+
+
+def event_class(type_name: str) -> type[Event]:
+    return _REGISTRY[type_name]
+
+
+def all_event_types() -> dict[str, type[Event]]:
+    return dict(_REGISTRY)

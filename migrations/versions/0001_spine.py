@@ -46,6 +46,7 @@ def upgrade() -> None:
         fingerprint bytea       NOT NULL,
         status      integer     NOT NULL,
         body        bytea       NOT NULL,
+        position    text,
         created_at  timestamptz NOT NULL DEFAULT now()
     );
     """)

@@ -88,7 +88,8 @@ def upgrade() -> None:
     CREATE TABLE query.room_popularity_bookings (
         reservation_id uuid      PRIMARY KEY,
         room_id        uuid      NOT NULL,
-        period         tstzrange NOT NULL
+        period         tstzrange NOT NULL,
+        version        integer   NOT NULL
     );
     CREATE INDEX ON query.room_popularity_bookings USING gist (period);
     """)

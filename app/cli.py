@@ -1,0 +1,80 @@
+"""`app serve | migrate | projections status | projections rebuild NAME`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from app.config import Settings, SettingsError, load_settings
+
+
+def _database_url(settings: Settings) -> str:
+    from app.infra.db import embedded_server_url
+
+    return settings.database_url or embedded_server_url(settings.data_dir)
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from app.http import create_app
+    from app.infra.migrations import upgrade
+
+    url = _database_url(settings)
+    upgrade(url)
+    settings = Settings(
+        **{**{f: getattr(settings, f) for f in settings.__struct_fields__}, "database_url": url}
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+
+
+def migrate(settings: Settings) -> None:
+    from app.infra.migrations import upgrade
+
+    upgrade(_database_url(settings))
+    print("migrated to head")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="app")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_p = commands.add_parser("serve", help="migrate, then serve HTTP and run subscriptions")
+    serve_p.add_argument("--host")
+    serve_p.add_argument("--port", type=int)
+    commands.add_parser("migrate", help="alembic upgrade head")
+    projections = commands.add_parser("projections", help="views and other subscriptions")
+    proj_cmds = projections.add_subparsers(dest="action", required=True)
+    proj_cmds.add_parser("status", help="position, lag and state of every subscription")
+    rebuild_p = proj_cmds.add_parser("rebuild", help="blue/green rebuild of a view from the outbox")
+    rebuild_p.add_argument("name")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        sys.exit(f"configuration error: {exc}")
+
+    from app.infra.logs import configure
+
+    configure(settings.log_level, settings.log_format)
+    if args.command == "serve":
+        serve(settings, args.host or settings.host, args.port or settings.port)
+    elif args.command == "migrate":
+        migrate(settings)
+    elif args.action == "status":
+        from app.projections import print_status
+
+        print_status(_database_url(settings))
+    else:
+        from app.projections import run_rebuild
+
+        sys.exit(run_rebuild(_database_url(settings), args.name))

@@ -1,0 +1,68 @@
+"""SQL on this module's own tables: command.rooms and command.reservations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from app.commands.reservations.domain import Reservation
+from app.infra.db import Connection
+from app.infra.problems import Conflict
+
+INSERT_ROOM = """
+INSERT INTO command.rooms (id, name, capacity, location, created_at) VALUES ($1, $2, $3, $4, $5)
+"""
+ROOM_EXISTS = "SELECT EXISTS (SELECT 1 FROM command.rooms WHERE id = $1)"
+INSERT_RESERVATION = """
+INSERT INTO command.reservations (id, room_id, user_id, period, status, version, created_at, updated_at)
+VALUES ($1, $2, $3, tstzrange($4, $5, '[)'), $6, $7, $8, $8)
+"""
+LOAD_FOR_UPDATE = """
+SELECT id, room_id, user_id, lower(period) AS start, upper(period) AS "end", status, version
+FROM command.reservations WHERE id = $1 FOR UPDATE
+"""
+SAVE = """
+UPDATE command.reservations
+SET room_id = $2, period = tstzrange($3, $4, '[)'), status = $5, version = $6, updated_at = $7
+WHERE id = $1
+"""
+
+
+async def insert_room(
+    conn: Connection, room_id: UUID, name: str, capacity: int, location: str | None, at: datetime
+) -> None:
+    await conn.execute(INSERT_ROOM, room_id, name, capacity, location, at)
+
+
+async def room_exists(conn: Connection, room_id: UUID) -> bool:
+    return bool(await conn.fetchval(ROOM_EXISTS, room_id))
+
+
+def _overlap(reservation: Reservation) -> Conflict:
+    return Conflict(
+        "the room is already reserved for an overlapping period",
+        room_id=str(reservation.room_id),
+    )
+
+
+async def insert_reservation(conn: Connection, r: Reservation, at: datetime) -> None:
+    try:
+        await conn.execute(
+            INSERT_RESERVATION, r.id, r.room_id, r.user_id, r.start, r.end, r.status, r.version, at
+        )
+    except asyncpg.ExclusionViolationError:
+        raise _overlap(r) from None
+
+
+async def load_for_update(conn: Connection, reservation_id: UUID) -> Reservation | None:
+    row = await conn.fetchrow(LOAD_FOR_UPDATE, reservation_id)
+    return None if row is None else Reservation(**dict(row))
+
+
+async def save(conn: Connection, r: Reservation, at: datetime) -> None:
+    try:
+        await conn.execute(SAVE, r.id, r.room_id, r.start, r.end, r.status, r.version, at)
+    except asyncpg.ExclusionViolationError:
+        raise _overlap(r) from None

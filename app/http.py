@@ -1,0 +1,223 @@
+"""create_app(): routes, error mapping, request metrics and the lifespan that runs
+the pool, the event bus bridge and this process's share of the subscriptions."""
+
+from __future__ import annotations
+
+import logging
+import time
+from http import HTTPStatus
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import msgspec
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import subscribers
+from app.commands.reservations import http as reservations_commands
+from app.config import Settings
+from app.infra import status
+from app.infra.bus import EventBus
+from app.infra.clock import Clock, SystemClock
+from app.infra.consistency import ViewPositions
+from app.infra.db import create_pool, embedded_server_url
+from app.infra.idempotency import StoredProblem
+from app.infra.metrics import Metrics
+from app.infra.migrations import current_revision, head_revision
+from app.infra.problems import Problem
+from app.infra.subscriptions import SubscriptionHost
+from app.infra.web import Services
+from app.queries.reservation_history import http as reservation_history
+from app.queries.room_popularity import http as room_popularity
+from app.queries.rooms import http as rooms
+from app.queries.user_reservations import http as user_reservations
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+_encoder = msgspec.json.Encoder()
+
+
+def _problem(status: int, title: str, detail: str, instance: str, **extra: Any) -> Response[bytes]:
+    body = {
+        "type": "about:blank" if status >= 500 else f"/problems/{status}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        **extra,
+    }
+    return Response(_encoder.encode(body), status_code=status, media_type=PROBLEM_JSON)
+
+
+def on_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[bytes]:
+    return Response(
+        _encoder.encode(exc.to_dict(request.url.path)),
+        status_code=exc.status,
+        media_type=PROBLEM_JSON,
+    )
+
+
+def on_stored_problem(_: Request[Any, Any, Any], exc: StoredProblem) -> Response[bytes]:
+    return Response(exc.outcome.body, status_code=exc.outcome.status, media_type=PROBLEM_JSON)
+
+
+def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
+    errors = [
+        {"field": e.get("key") or e.get("source") or "body", "message": e.get("message", "")}
+        for e in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(e, dict)
+    ]
+    return _problem(
+        400,
+        "Invalid request",
+        "the request does not match the schema",
+        request.url.path,
+        errors=errors,
+    )
+
+
+def on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    title = HTTPStatus(exc.status_code).phrase if exc.status_code in _STATUSES else "Error"
+    return _problem(exc.status_code, title, exc.detail, request.url.path)
+
+
+_STATUSES = {s.value for s in HTTPStatus}
+
+
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _problem(
+        500,
+        "Internal server error",
+        "the server failed; nothing was acknowledged",
+        request.url.path,
+    )
+
+
+class RequestMetrics:
+    """Counts and times every request by its route template (not the raw path)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status_code = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            services: Services = scope["litestar_app"].state.services
+            route = scope.get("path_template") or "unmatched"  # type: ignore[typeddict-item]
+            services.metrics.observe_request(
+                scope["method"], route, status_code, time.perf_counter() - started
+            )
+
+
+@get("/health/live", tags=["operations"], summary="The process is up")
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get(
+    "/health/ready",
+    tags=["operations"],
+    summary="Database reachable, migrations at head, no stalled subscription",
+)
+async def ready(services: Services) -> Response[dict[str, Any]]:
+    checks: dict[str, Any] = {}
+    try:
+        async with services.pool.acquire(timeout=2) as conn:
+            revision = await current_revision(conn)
+            checks["migrations"] = {"current": revision, "head": services.head_revision}
+            stalled = await conn.fetch(
+                "SELECT name, last_error FROM command.subscriptions WHERE stalled ORDER BY name"
+            )
+        checks["stalled_subscriptions"] = [dict(r) for r in stalled]
+        ok = revision == services.head_revision and not stalled
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+        ok = False
+    return Response({"status": "ready" if ok else "not ready", **checks}, status_code=200 if ok else 503)
+
+
+@get("/metrics", tags=["operations"], summary="Prometheus metrics", media_type=MediaType.TEXT)
+async def metrics(services: Services) -> Response[str]:
+    samples = await status.sample(services.pool, subscribers.ALL, services.host)
+    return Response(services.metrics.render(samples), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
+    head = head_revision()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        url = settings.database_url or embedded_server_url(settings.data_dir)
+        pool = await create_pool(
+            url,
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms,
+        )
+        bus, positions = EventBus(), ViewPositions()
+        services = Services(pool, bus, clock or SystemClock(), positions, Metrics(), url, head)
+        app.state.services = services
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(bus.run_bridge, url)
+                if settings.run_subscriptions:
+                    services.host = SubscriptionHost(
+                        subscribers.ALL, pool, url, bus, positions, settings.standby_retry_s
+                    )
+                    tg.start_soon(services.host.run)
+                yield
+                tg.cancel_scope.cancel()
+        finally:
+            await pool.close()
+
+    def provide_services(request: Request[Any, Any, Any]) -> Services:
+        services: Services = request.app.state.services
+        return services
+
+    return Litestar(
+        route_handlers=[
+            *reservations_commands.routes,
+            *rooms.routes,
+            *room_popularity.routes,
+            *user_reservations.routes,
+            *reservation_history.routes,
+            live,
+            ready,
+            metrics,
+        ],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        exception_handlers={
+            Problem: on_problem,
+            StoredProblem: on_stored_problem,
+            ValidationException: on_validation,
+            HTTPException: on_http,
+            Exception: on_unexpected,
+        },
+        middleware=[RequestMetrics],
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="Rooms and food ordering (CQRS monolith)", version="0.1.0", path="/schema"
+        ),
+        logging_config=None,
+    )

@@ -1,0 +1,67 @@
+"""Read-your-writes: wait until a view has applied a position."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from app.infra.bus import Wakeup
+from app.infra.db import Connection, Pool
+from app.infra.outbox import ORIGIN, Position
+
+DEFAULT_WAIT_MS = 2000
+MAX_WAIT_MS = 10_000
+
+CHECKPOINT = "SELECT xid, id FROM command.subscriptions WHERE name = $1"
+
+
+class PositionNotReached(Exception):
+    def __init__(self, view: str, view_position: Position) -> None:
+        super().__init__(f"view {view} is at {view_position.token()}")
+        self.view = view
+        self.view_position = view_position
+
+
+async def view_position(conn: Connection | Pool, view: str) -> Position:
+    row = await conn.fetchrow(CHECKPOINT, view)
+    return ORIGIN if row is None else Position(row["xid"], row["id"])
+
+
+class ViewPositions:
+    """Wake-ups for waiters when a subscription running in this process advances.
+
+    A view run by another process is seen by polling its checkpoint row (a primary-key
+    lookup) every few milliseconds while someone waits.
+    """
+
+    POLL_S = 0.01
+
+    def __init__(self) -> None:
+        self._advanced: dict[str, Wakeup] = {}
+
+    def advanced(self, view: str) -> None:
+        self._wakeup(view).set()
+
+    def _wakeup(self, view: str) -> Wakeup:
+        return self._advanced.setdefault(view, Wakeup())
+
+    async def wait_for(self, pool: Pool, view: str, target: Position, wait_ms: int) -> Position:
+        deadline = time.monotonic() + wait_ms / 1000
+        while True:
+            current = await view_position(pool, view)
+            if current >= target:
+                return current
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise PositionNotReached(view, current)
+            await self._wakeup(view).wait(timeout=min(remaining, self.POLL_S))
+
+
+def parse_wait_ms(raw: str | None) -> int:
+    """Raises ValueError for anything but an integer 0..MAX_WAIT_MS."""
+    if raw is None:
+        return DEFAULT_WAIT_MS
+    value = int(raw)
+    if not 0 <= value <= MAX_WAIT_MS or math.isnan(value):
+        raise ValueError(f"X-Wait-Ms must be 0-{MAX_WAIT_MS}")
+    return value

@@ -1,0 +1,118 @@
+"""Running a command: one transaction, idempotency keys, wake-up after commit.
+
+With an `Idempotency-Key`, the key row is inserted in the command's own transaction.
+A concurrent request with the same key blocks on that row's unique index until the
+first commits, then replays its stored response; if the first rolled back (or its
+process died), the key is free again and the retry runs. A business refusal (404,
+409, 422) is stored too, behind a savepoint, so a retry gets the same answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from app.infra.bus import EventBus
+from app.infra.db import Connection, Pool
+from app.infra.problems import BadRequest, Conflict, Problem
+
+MAX_KEY_LENGTH = 200
+
+Work = Callable[[Connection], Awaitable[tuple[int, Any]]]
+
+
+class Outcome(msgspec.Struct, frozen=True):
+    status: int
+    body: bytes
+    position: str | None
+    problem: bool = False
+
+
+_encoder = msgspec.json.Encoder()
+
+CLAIM = """
+INSERT INTO command.idempotency_keys (key, fingerprint, status, body)
+VALUES ($1, $2, 0, '') ON CONFLICT (key) DO NOTHING RETURNING true
+"""
+STORED = "SELECT fingerprint, status, body, position FROM command.idempotency_keys WHERE key = $1"
+RECORD = "UPDATE command.idempotency_keys SET status = $2, body = $3, position = $4 WHERE key = $1"
+
+
+def fingerprint(method: str, path: str, body: Any) -> bytes:
+    digest = hashlib.sha256(f"{method} {path}\n".encode())
+    digest.update(_encoder.encode(body))
+    return digest.digest()
+
+
+def check_key(key: str | None) -> str | None:
+    if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise BadRequest(
+            f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters",
+            errors=[{"field": "Idempotency-Key", "message": "length must be 1-200"}],
+        )
+    return key
+
+
+def _success(status: int, result: Any) -> Outcome:
+    position = getattr(result, "position", None)
+    return Outcome(status, _encoder.encode(result), position)
+
+
+def _refusal(problem: Problem, instance: str) -> Outcome:
+    return Outcome(problem.status, _encoder.encode(problem.to_dict(instance)), None, problem=True)
+
+
+async def run_command(
+    pool: Pool,
+    bus: EventBus,
+    work: Work,
+    *,
+    instance: str,
+    key: str | None = None,
+    key_fingerprint: bytes = b"",
+) -> Outcome:
+    """Run `work(conn)` in a transaction; it returns (status, response) or raises a Problem."""
+    async with pool.acquire() as conn:
+        if key is None:
+            async with conn.transaction():
+                status, result = await work(conn)
+            outcome = _success(status, result)
+        else:
+            outcome = await _run_once(conn, work, instance, key, key_fingerprint)
+    if outcome.position is not None:
+        bus.committed()
+    if outcome.problem:
+        raise StoredProblem(outcome)
+    return outcome
+
+
+async def _run_once(conn: Connection, work: Work, instance: str, key: str, fp: bytes) -> Outcome:
+    async with conn.transaction():
+        if not await conn.fetchval(CLAIM, key, fp):
+            row = await conn.fetchrow(STORED, key)
+            assert row is not None
+            if bytes(row["fingerprint"]) != fp:
+                raise Conflict(
+                    "this Idempotency-Key was used with a different request",
+                    idempotency_key=key,
+                )
+            return Outcome(row["status"], bytes(row["body"]), row["position"], problem=row["status"] >= 400)
+        try:
+            async with conn.transaction():  # savepoint: a refusal undoes only the work
+                status, result = await work(conn)
+            outcome = _success(status, result)
+        except Problem as problem:
+            outcome = _refusal(problem, instance)
+        await conn.execute(RECORD, key, outcome.status, outcome.body, outcome.position)
+    return outcome
+
+
+class StoredProblem(Exception):
+    """A refusal whose body is already rendered (and maybe stored under a key)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.status)
+        self.outcome = outcome

@@ -1,0 +1,124 @@
+"""Prometheus text exposition: request counts and latencies, subscription progress."""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass
+class _Histogram:
+    counts: list[int]
+    total: float = 0.0
+    n: int = 0
+
+    @classmethod
+    def empty(cls) -> _Histogram:
+        return cls([0] * (len(BUCKETS) + 1))
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect.bisect_left(BUCKETS, value)] += 1
+        self.total += value
+        self.n += 1
+
+
+@dataclass(frozen=True)
+class SubscriptionSample:
+    name: str
+    state: str
+    owned: bool
+    position_xid: int
+    position_id: int
+    lag_events: int
+    lag_seconds: float
+    events_applied: int
+    failures: int
+    checkpoint_conflicts: int
+
+
+def _labels(**labels: str) -> str:
+    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
+    return "{" + inner + "}"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self._requests: dict[tuple[str, str, int], int] = defaultdict(int)
+        self._latency: dict[tuple[str, str], _Histogram] = {}
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self._requests[(method, route, status)] += 1
+        hist = self._latency.get((method, route))
+        if hist is None:
+            hist = self._latency[(method, route)] = _Histogram.empty()
+        hist.observe(seconds)
+
+    def render(self, subscriptions: Iterable[SubscriptionSample]) -> str:
+        out: list[str] = [
+            "# HELP http_requests_total HTTP requests by method, route and status.",
+            "# TYPE http_requests_total counter",
+        ]
+        for (method, route, status), count in sorted(self._requests.items()):
+            out.append(
+                f"http_requests_total{_labels(method=method, route=route, status=str(status))} {count}"
+            )
+        out += [
+            "# HELP http_request_duration_seconds HTTP request latency.",
+            "# TYPE http_request_duration_seconds histogram",
+        ]
+        for (method, route), hist in sorted(self._latency.items()):
+            cumulative = 0
+            for bound, count in zip((*BUCKETS, float("inf")), hist.counts, strict=True):
+                cumulative += count
+                le = "+Inf" if bound == float("inf") else repr(bound)
+                labels = _labels(method=method, route=route, le=le)
+                out.append(f"http_request_duration_seconds_bucket{labels} {cumulative}")
+            base = _labels(method=method, route=route)
+            out.append(f"http_request_duration_seconds_sum{base} {hist.total}")
+            out.append(f"http_request_duration_seconds_count{base} {hist.n}")
+        out += _subscription_lines(list(subscriptions))
+        return "\n".join(out) + "\n"
+
+
+def _subscription_lines(samples: list[SubscriptionSample]) -> list[str]:
+    gauges = [
+        ("subscription_position_xid", "Checkpoint: transaction id part.", lambda s: s.position_xid),
+        ("subscription_position_id", "Checkpoint: outbox id part.", lambda s: s.position_id),
+        ("subscription_lag_events", "Committed events not yet applied.", lambda s: s.lag_events),
+        ("subscription_lag_seconds", "Age of the oldest unapplied event.", lambda s: s.lag_seconds),
+        (
+            "subscription_stalled",
+            "1 when stalled on a failing event.",
+            lambda s: int(s.state == "stalled"),
+        ),
+        (
+            "subscription_owned",
+            "1 when this process runs the subscription.",
+            lambda s: int(s.owned),
+        ),
+        (
+            "subscription_events_applied_total",
+            "Events applied by this process.",
+            lambda s: s.events_applied,
+        ),
+        ("subscription_failures_total", "Failed attempts in this process.", lambda s: s.failures),
+        (
+            "subscription_checkpoint_conflicts_total",
+            "Compare-and-set losses.",
+            lambda s: s.checkpoint_conflicts,
+        ),
+    ]
+    out: list[str] = []
+    for name, help_text, value in gauges:
+        kind = "counter" if name.endswith("_total") else "gauge"
+        out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+        out += [f"{name}{_labels(subscription=s.name)} {value(s)}" for s in samples]
+    return out

@@ -1,0 +1,293 @@
+"""Subscription runner: ordered, exactly-once delivery of committed events to one subscriber.
+
+* The checkpoint is written in the same transaction as the subscriber's effects, as a
+  compare-and-set on the previous value: two runners that overlap (a rolling deploy,
+  a rebuild beside the live run) cannot both apply a batch; the loser hears about it.
+* A batch that fails is split so the events before the bad one still land; the bad
+  one is retried with backoff and, after `STALL_AFTER` attempts, the subscription is
+  marked stalled (in the database, the logs, /health/ready and /metrics) while it keeps
+  retrying slowly. An event is never skipped.
+* One process at a time runs a subscription: it holds a PostgreSQL advisory lock on a
+  dedicated connection. The others stand by and try again every few seconds, so a dead
+  owner (whose connection, and lock, die with it) is replaced quickly.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import anyio
+import anyio.abc
+
+from app.infra.bus import EventBus, Wakeup
+from app.infra.consistency import ViewPositions
+from app.infra.db import Connection, Pool, connect
+from app.infra.outbox import ORIGIN, Envelope, Position, has_more_after, read_committed
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Connection, Sequence[Envelope]], Awaitable[None]]
+
+LOCK_NAMESPACE = 7_340_001  # first key of pg_advisory_lock(int, int) for subscriptions
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A named subscriber. `schema` is the search_path its SQL runs under; a view lists
+    the `tables` it owns there so that it can be rebuilt into a shadow schema."""
+
+    name: str
+    handle: Handler
+    schema: str
+    tables: tuple[str, ...] = ()
+    batch_size: int = 500
+
+
+class State(enum.Enum):
+    STANDBY = "standby"
+    RUNNING = "running"
+    STALLED = "stalled"
+
+
+class CheckpointMoved(Exception):
+    """Someone else advanced the checkpoint: this runner's batch must not be applied."""
+
+
+ENSURE = "INSERT INTO command.subscriptions (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"
+LOAD = "SELECT xid, id FROM command.subscriptions WHERE name = $1"
+# The compare-and-set also points the transaction's search_path at the subscriber's
+# schema: one round trip instead of two.
+ADVANCE = """
+UPDATE command.subscriptions
+SET xid = $4, id = $5, updated_at = now(), stalled = false, last_error = NULL
+WHERE name = $1 AND xid = $2 AND id = $3
+RETURNING set_config('search_path', $6, true)
+"""
+MARK_STALLED = "UPDATE command.subscriptions SET stalled = true, last_error = $2 WHERE name = $1"
+
+
+async def ensure_checkpoint(conn: Connection | Pool, name: str) -> Position:
+    await conn.execute(ENSURE, name)
+    row = await conn.fetchrow(LOAD, name)
+    assert row is not None
+    return Position(row["xid"], row["id"])
+
+
+async def apply_in_transaction(
+    conn: Connection,
+    name: str,
+    schema: str,
+    handle: Handler,
+    after: Position,
+    batch: Sequence[Envelope],
+) -> Position:
+    """In the caller's transaction: move the checkpoint from `after` (compare-and-set),
+    then apply `batch`. The checkpoint row is locked first, always, so that a rebuild's
+    swap (which locks it too) never deadlocks with a runner."""
+    last = batch[-1].position
+    moved = await conn.fetchval(ADVANCE, name, after.xid, after.id, last.xid, last.id, schema)
+    if moved is None:
+        raise CheckpointMoved(f"{name}: checkpoint is no longer {after.token()}")
+    await handle(conn, batch)
+    return last
+
+
+async def apply_batch(
+    pool: Pool, name: str, schema: str, handle: Handler, after: Position, batch: Sequence[Envelope]
+) -> Position:
+    """Apply `batch` and move the checkpoint to its last position, in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        return await apply_in_transaction(conn, name, schema, handle, after, batch)
+
+
+@dataclass
+class RunnerStats:
+    state: State = State.STANDBY
+    position: Position = ORIGIN
+    events_applied: int = 0
+    failures: int = 0
+    checkpoint_conflicts: int = 0
+    last_error: str | None = None
+    last_applied_at: float | None = None
+
+
+@dataclass
+class Runner:
+    """Runs one subscription while this process owns it."""
+
+    subscription: Subscription
+    pool: Pool
+    wakeup: Wakeup
+    positions: ViewPositions
+    stats: RunnerStats = field(default_factory=RunnerStats)
+    idle_poll_s: float = 5.0
+    retry_base_s: float = 0.05
+    retry_max_s: float = 5.0
+    stall_after: int = 5
+
+    async def run(self) -> None:
+        sub = self.subscription
+        self.stats.position = await ensure_checkpoint(self.pool, sub.name)
+        self.stats.state = State.RUNNING
+        log.info("subscription %s running from %s", sub.name, self.stats.position.token())
+        held_back_delay = 0.0
+        while True:
+            async with self.pool.acquire() as conn:
+                batch = await read_committed(conn, self.stats.position, sub.batch_size)
+                more = len(batch) == sub.batch_size or (
+                    not batch and await has_more_after(conn, self.stats.position)
+                )
+            if batch:
+                await self._apply_with_retries(batch)
+                held_back_delay = 0.0
+            if more and not batch:
+                # Committed events exist but an older open transaction holds them back:
+                # poll again shortly (it may write no event, so nobody would wake us).
+                held_back_delay = min(max(held_back_delay * 2, 0.001), 0.05)
+                await self.wakeup.wait(timeout=held_back_delay)
+            elif not more:
+                await self.wakeup.wait(timeout=self.idle_poll_s)
+
+    async def _apply_with_retries(self, batch: Sequence[Envelope]) -> None:
+        try:
+            await self._apply(batch)
+            return
+        except CheckpointMoved as exc:
+            await self._reload(exc)
+            return
+        except Exception:
+            if len(batch) > 1:
+                log.warning("subscription %s: batch failed, applying one by one", self.subscription.name)
+        for envelope in batch:
+            if envelope.position <= self.stats.position:
+                continue
+            if not await self._apply_one_until_done(envelope):
+                return
+
+    async def _apply_one_until_done(self, envelope: Envelope) -> bool:
+        """Retries one event forever (stalled after a few tries); False if the checkpoint moved."""
+        sub = self.subscription
+        attempt = 0
+        while True:
+            try:
+                await self._apply([envelope])
+                if self.stats.state is State.STALLED:
+                    log.info("subscription %s recovered at %s", sub.name, envelope.position.token())
+                self.stats.state = State.RUNNING
+                self.stats.last_error = None
+                return True
+            except CheckpointMoved as exc:
+                await self._reload(exc)
+                return False
+            except Exception as exc:
+                attempt += 1
+                self.stats.failures += 1
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                log.error(
+                    "subscription %s failed on event %s (%s) attempt %d: %s",
+                    sub.name,
+                    envelope.event_id,
+                    envelope.position.token(),
+                    attempt,
+                    self.stats.last_error,
+                )
+                if attempt >= self.stall_after and self.stats.state is not State.STALLED:
+                    self.stats.state = State.STALLED
+                    log.error("subscription %s STALLED at event %s", sub.name, envelope.event_id)
+                    await self._mark_stalled()
+                await anyio.sleep(min(self.retry_base_s * 2 ** (attempt - 1), self.retry_max_s))
+
+    async def _apply(self, batch: Sequence[Envelope]) -> None:
+        sub = self.subscription
+        before = self.stats.position
+        self.stats.position = await apply_batch(self.pool, sub.name, sub.schema, sub.handle, before, batch)
+        self.stats.events_applied += len(batch)
+        self.stats.last_applied_at = time.time()
+        self.positions.advanced(sub.name)
+
+    async def _reload(self, exc: CheckpointMoved) -> None:
+        self.stats.checkpoint_conflicts += 1
+        log.error("subscription %s: %s; reloading the checkpoint", self.subscription.name, exc)
+        self.stats.position = await ensure_checkpoint(self.pool, self.subscription.name)
+
+    async def _mark_stalled(self) -> None:
+        try:
+            await self.pool.execute(MARK_STALLED, self.subscription.name, self.stats.last_error)
+        except Exception as exc:
+            log.error("subscription %s: cannot record the stall: %s", self.subscription.name, exc)
+
+
+class SubscriptionHost:
+    """Owns, runs and supervises this process's share of the subscriptions."""
+
+    def __init__(
+        self,
+        subscriptions: Sequence[Subscription],
+        pool: Pool,
+        database_url: str,
+        bus: EventBus,
+        positions: ViewPositions,
+        standby_retry_s: float = 1.0,
+    ) -> None:
+        self.subscriptions = list(subscriptions)
+        self.pool = pool
+        self.database_url = database_url
+        self.bus = bus
+        self.positions = positions
+        self.standby_retry_s = standby_retry_s
+        self.runners: dict[str, Runner] = {}
+
+    def states(self) -> dict[str, RunnerStats]:
+        return {
+            s.name: (self.runners[s.name].stats if s.name in self.runners else RunnerStats())
+            for s in self.subscriptions
+        }
+
+    async def run(self) -> None:
+        """Until cancelled: hold locks, run owned subscriptions, stand by for the rest."""
+        while True:
+            try:
+                lock_conn = await connect(self.database_url)
+            except Exception as exc:
+                log.warning("subscriptions: cannot connect for ownership: %s", exc)
+                await anyio.sleep(self.standby_retry_s)
+                continue
+            try:
+                async with anyio.create_task_group() as tg:
+                    await self._own(lock_conn, tg)
+            except Exception as exc:
+                log.error("subscriptions: ownership connection lost (%s); standing by", exc)
+            finally:
+                self.runners.clear()
+                lock_conn.terminate()
+            await anyio.sleep(self.standby_retry_s)
+
+    async def _own(self, lock_conn: Connection, tg: anyio.abc.TaskGroup) -> None:
+        while True:
+            for sub in self.subscriptions:
+                if sub.name in self.runners:
+                    continue
+                got = await lock_conn.fetchval(
+                    "SELECT pg_try_advisory_lock($1, hashtext($2))", LOCK_NAMESPACE, sub.name
+                )
+                if got:
+                    runner = Runner(sub, self.pool, self.bus.subscribe(sub.name), self.positions)
+                    self.runners[sub.name] = runner
+                    tg.start_soon(self._supervise, runner)
+            # Also proves the lock connection is alive: if it died, so did our locks.
+            await lock_conn.execute("SELECT 1")
+            await anyio.sleep(self.standby_retry_s)
+
+    async def _supervise(self, runner: Runner) -> None:
+        """Restart a runner whose loop broke (database restart, network), keeping the lock."""
+        while True:
+            try:
+                await runner.run()
+            except Exception as exc:
+                runner.stats.last_error = f"{type(exc).__name__}: {exc}"
+                log.error("subscription %s crashed: %s; restarting", runner.subscription.name, exc)
+                await anyio.sleep(1.0)

@@ -1,0 +1,170 @@
+"""HTTP plumbing shared by every module's controller: services, commands, view reads."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.params import Parameter
+
+from app.infra.bus import EventBus
+from app.infra.clock import Clock
+from app.infra.consistency import (
+    PositionNotReached,
+    ViewPositions,
+    parse_wait_ms,
+    view_position,
+)
+from app.infra.db import Pool
+from app.infra.idempotency import Work, check_key, fingerprint, run_command
+from app.infra.metrics import Metrics
+from app.infra.outbox import Position
+from app.infra.problems import BadRequest, PreconditionFailed, Unprocessable
+from app.infra.subscriptions import SubscriptionHost
+
+# Timestamps must carry an offset; a naive one is a 400 like any wrong type.
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(header="Idempotency-Key", required=False, description="1-200 characters"),
+]
+MinPosition = Annotated[
+    str | None,
+    Parameter(
+        header="X-Min-Position",
+        required=False,
+        description="Wait until the view has applied this position (from X-Position)",
+    ),
+]
+WaitMs = Annotated[
+    str | None,
+    Parameter(header="X-Wait-Ms", required=False, description="0-10000, default 2000"),
+]
+PageSize = Annotated[int, Parameter(query="page_size", ge=1, le=100)]
+Cursor = Annotated[str | None, Parameter(query="cursor", required=False)]
+
+
+@dataclass
+class Services:
+    pool: Pool
+    bus: EventBus
+    clock: Clock
+    positions: ViewPositions
+    metrics: Metrics
+    database_url: str
+    head_revision: str
+    host: SubscriptionHost | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+JSON = "application/json"
+
+
+async def command(
+    request: Request[Any, Any, Any],
+    services: Services,
+    work: Work,
+    *,
+    body: Any = None,
+    key: str | None = None,
+) -> Response[bytes]:
+    """Run a command (see idempotency.run_command) and answer with its stored response."""
+    key = check_key(key)
+    outcome = await run_command(
+        services.pool,
+        services.bus,
+        work,
+        instance=request.url.path,
+        key=key,
+        key_fingerprint=fingerprint(request.method, request.url.path, body) if key else b"",
+    )
+    headers = {"X-Position": outcome.position} if outcome.position else {}
+    return Response(outcome.body, status_code=outcome.status, media_type=JSON, headers=headers)
+
+
+async def read_position(
+    services: Services, view: str, min_position: str | None, wait_ms: str | None
+) -> Position:
+    """The position a query of `view` is answered at, after waiting for `X-Min-Position`."""
+    try:
+        wait = parse_wait_ms(wait_ms)
+    except ValueError:
+        raise BadRequest(
+            "X-Wait-Ms must be an integer 0-10000",
+            errors=[{"field": "X-Wait-Ms", "message": "integer 0-10000"}],
+        ) from None
+    if min_position is None:
+        return await view_position(services.pool, view)
+    try:
+        target = Position.parse(min_position)
+    except ValueError:
+        raise BadRequest(
+            "X-Min-Position is not a position token",
+            errors=[{"field": "X-Min-Position", "message": "use a token from X-Position"}],
+        ) from None
+
+    try:
+        return await services.positions.wait_for(services.pool, view, target, wait)
+    except PositionNotReached as exc:
+        raise PreconditionFailed(
+            f"view {view} has not applied position {min_position} within {wait} ms",
+            view=view,
+            view_position=exc.view_position.token(),
+        ) from None
+
+
+def view_response(content: Any, position: Position) -> Response[Any]:
+    return Response(content, headers={"X-View-Position": position.token()})
+
+
+def encode_cursor(*values: Any) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode(values)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, types: Any) -> Any:
+    """Decode a cursor into `types` (a tuple type); a 400 for anything we did not issue."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return msgspec.json.decode(raw, type=types)
+    except (binascii.Error, ValueError, msgspec.ValidationError, msgspec.DecodeError):
+        raise BadRequest(
+            "cursor is not valid",
+            errors=[{"field": "cursor", "message": "use next_cursor as given"}],
+        ) from None
+
+
+class Rules:
+    """Collects rule violations stated as validation; raises one 422 listing them all."""
+
+    def __init__(self) -> None:
+        self.errors: list[dict[str, str]] = []
+
+    def check(self, ok: bool, field_name: str, message: str) -> None:
+        if not ok:
+            self.errors.append({"field": field_name, "message": message})
+
+    def length(self, value: str | None, field_name: str, low: int, high: int) -> None:
+        if value is not None:
+            self.check(low <= len(value) <= high, field_name, f"length must be {low}-{high}")
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise Unprocessable(
+                "; ".join(f"{e['field']}: {e['message']}" for e in self.errors), errors=self.errors
+            )
+
+
+def aware(value: datetime, field_name: str) -> datetime:
+    """Query parameters are not covered by AwareDatetime: check the offset here."""
+    if value.tzinfo is None:
+        raise BadRequest(
+            f"{field_name} must be an RFC 3339 timestamp with an offset",
+            errors=[{"field": field_name, "message": "timestamp needs an offset, e.g. Z"}],
+        )
+    return value

@@ -1,0 +1,52 @@
+"""GET /users/{user_id}/reservation-history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+from litestar import Response, get
+
+from app.infra.web import (
+    Cursor,
+    MinPosition,
+    PageSize,
+    Services,
+    WaitMs,
+    decode_cursor,
+    encode_cursor,
+    read_position,
+    view_response,
+)
+from app.queries.reservation_history import store
+from app.queries.reservation_history.projector import VIEW
+
+
+class HistoryPage(msgspec.Struct, frozen=True):
+    items: list[store.HistoryEntry]
+    next_cursor: str | None
+
+
+@get(
+    "/users/{user_id:str}/reservation-history",
+    tags=["reservations"],
+    summary="Every change a user made to reservations, newest first",
+)
+async def history(
+    services: Services,
+    user_id: str,
+    x_min_position: MinPosition = None,
+    x_wait_ms: WaitMs = None,
+    page_size: PageSize = 20,
+    cursor: Cursor = None,
+) -> Response[HistoryPage]:
+    position = await read_position(services, VIEW, x_min_position, x_wait_ms)
+    after = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else None
+    found = await store.history_of(services.pool, user_id, page_size, after)
+    items, more = found[:page_size], len(found) > page_size
+    next_cursor = encode_cursor(items[-1].at, items[-1].event_id) if more else None
+    return view_response(HistoryPage(items, next_cursor), position)
+
+
+routes = [history]

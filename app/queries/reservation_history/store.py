@@ -1,0 +1,47 @@
+"""Reads of a user's reservation history, newest first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from app.infra.db import Pool
+
+
+class HistoryEntry(msgspec.Struct, frozen=True):
+    event_id: UUID
+    reservation_id: UUID
+    room_id: UUID
+    room_name: str
+    action: str
+    start: datetime
+    end: datetime
+    previous_start: datetime | None
+    previous_end: datetime | None
+    previous_room_id: UUID | None
+    at: datetime
+
+
+COLUMNS = """event_id, reservation_id, room_id, room_name, action, start_at, end_at,
+    previous_start, previous_end, previous_room_id, at"""
+FIRST_PAGE = f"""
+SELECT {COLUMNS} FROM query.reservation_history WHERE user_id = $1
+ORDER BY at DESC, event_id DESC LIMIT $2
+"""
+NEXT_PAGE = f"""
+SELECT {COLUMNS} FROM query.reservation_history
+WHERE user_id = $1 AND (at, event_id) < ($3, $4)
+ORDER BY at DESC, event_id DESC LIMIT $2
+"""
+
+
+async def history_of(
+    pool: Pool, user_id: str, page_size: int, after: tuple[datetime, UUID] | None
+) -> list[HistoryEntry]:
+    if after is None:
+        rows = await pool.fetch(FIRST_PAGE, user_id, page_size + 1)
+    else:
+        rows = await pool.fetch(NEXT_PAGE, user_id, page_size + 1, *after)
+    return [HistoryEntry(*r) for r in rows]

@@ -1,0 +1,40 @@
+"""GET /rooms/popularity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Response, get
+from litestar.params import Parameter
+
+from app.infra.problems import Unprocessable
+from app.infra.web import MinPosition, Services, WaitMs, aware, read_position, view_response
+from app.queries.room_popularity import store
+from app.queries.room_popularity.projector import VIEW
+
+
+class PopularityList(msgspec.Struct, frozen=True):
+    items: list[store.RoomPopularity]
+
+
+@get("/rooms/popularity", tags=["rooms"], summary="Rooms ranked by how much they were booked in [from, to)")
+async def popularity(
+    services: Services,
+    from_: Annotated[datetime, Parameter(query="from", description="window start, RFC 3339")],
+    to: Annotated[datetime, Parameter(description="window end (exclusive), RFC 3339")],
+    limit: Annotated[int, Parameter(ge=1, le=100)] = 10,
+    x_min_position: MinPosition = None,
+    x_wait_ms: WaitMs = None,
+) -> Response[PopularityList]:
+    start, end = aware(from_, "from"), aware(to, "to")
+    if end <= start:
+        raise Unprocessable(
+            "to must be after from", errors=[{"field": "to", "message": "must be after from"}]
+        )
+    position = await read_position(services, VIEW, x_min_position, x_wait_ms)
+    return view_response(PopularityList(await store.ranking(services.pool, start, end, limit)), position)
+
+
+routes = [popularity]

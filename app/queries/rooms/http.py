@@ -1,0 +1,46 @@
+"""GET /rooms."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+from litestar import Response, get
+
+from app.infra.web import (
+    Cursor,
+    MinPosition,
+    PageSize,
+    Services,
+    WaitMs,
+    decode_cursor,
+    encode_cursor,
+    read_position,
+    view_response,
+)
+from app.queries.rooms import store
+from app.queries.rooms.projector import VIEW
+
+
+class RoomPage(msgspec.Struct, frozen=True):
+    items: list[store.Room]
+    next_cursor: str | None
+
+
+@get("/rooms", tags=["rooms"], summary="List rooms by name")
+async def list_rooms(
+    services: Services,
+    x_min_position: MinPosition = None,
+    x_wait_ms: WaitMs = None,
+    page_size: PageSize = 20,
+    cursor: Cursor = None,
+) -> Response[RoomPage]:
+    position = await read_position(services, VIEW, x_min_position, x_wait_ms)
+    after = decode_cursor(cursor, tuple[str, UUID]) if cursor else None
+    rooms = await store.list_rooms(services.pool, page_size, after)
+    items, more = rooms[:page_size], len(rooms) > page_size
+    next_cursor = encode_cursor(items[-1].name, items[-1].id) if more else None
+    return view_response(RoomPage(items, next_cursor), position)
+
+
+routes = [list_rooms]

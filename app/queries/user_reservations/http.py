@@ -1,0 +1,61 @@
+"""GET /users/{user_id}/reservations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+import msgspec
+from litestar import Response, get
+
+from app.infra.web import (
+    Cursor,
+    MinPosition,
+    PageSize,
+    Services,
+    WaitMs,
+    decode_cursor,
+    encode_cursor,
+    read_position,
+    view_response,
+)
+from app.queries.user_reservations import store
+from app.queries.user_reservations.projector import VIEW
+
+
+class ReservationStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+class UserReservationPage(msgspec.Struct, frozen=True):
+    items: list[store.UserReservation]
+    next_cursor: str | None
+
+
+@get(
+    "/users/{user_id:str}/reservations",
+    tags=["reservations"],
+    summary="A user's reservations, soonest start first",
+)
+async def list_reservations(
+    services: Services,
+    user_id: str,
+    status: ReservationStatus | None = None,
+    x_min_position: MinPosition = None,
+    x_wait_ms: WaitMs = None,
+    page_size: PageSize = 20,
+    cursor: Cursor = None,
+) -> Response[UserReservationPage]:
+    position = await read_position(services, VIEW, x_min_position, x_wait_ms)
+    after = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else None
+    found = await store.list_for_user(
+        services.pool, user_id, status.value if status else None, page_size, after
+    )
+    items, more = found[:page_size], len(found) > page_size
+    next_cursor = encode_cursor(items[-1].start, items[-1].id) if more else None
+    return view_response(UserReservationPage(items, next_cursor), position)
+
+
+routes = [list_reservations]

@@ -1,0 +1,56 @@
+"""Projects reservation events into each user's list of reservations.
+
+Keeps its own copy of room names (from RoomAdded) so that a read is one table.
+Updates carry the reservation version and only move forward, so a replayed event
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.events.reservations import (
+    ReservationCancelled,
+    ReservationChanged,
+    ReservationRegistered,
+    RoomAdded,
+)
+from app.infra.db import Connection
+from app.infra.outbox import Envelope
+from app.infra.subscriptions import Subscription
+
+VIEW = "user_reservations"
+
+ADD_ROOM = "INSERT INTO user_reservation_rooms (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING"
+REGISTER = """
+INSERT INTO user_reservations (id, user_id, room_id, room_name, start_at, end_at, status, version)
+SELECT $1, $2, $3, r.name, $4, $5, 'active', $6 FROM user_reservation_rooms r WHERE r.id = $3
+ON CONFLICT (id) DO NOTHING
+"""
+CHANGE = """
+UPDATE user_reservations u
+SET room_id = $2, room_name = r.name, start_at = $3, end_at = $4, version = $5
+FROM user_reservation_rooms r
+WHERE u.id = $1 AND r.id = $2 AND u.version < $5
+"""
+CANCEL = "UPDATE user_reservations SET status = 'cancelled', version = $2 WHERE id = $1 AND version < $2"
+
+
+async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
+    for envelope in batch:
+        match envelope.event:
+            case RoomAdded(room_id=room_id, name=name):
+                await conn.execute(ADD_ROOM, room_id, name)
+            case ReservationRegistered() as e:
+                await conn.execute(
+                    REGISTER, e.reservation_id, e.user_id, e.room_id, e.start, e.end, e.version
+                )
+            case ReservationChanged() as e:
+                await conn.execute(CHANGE, e.reservation_id, e.room_id, e.start, e.end, e.version)
+            case ReservationCancelled() as e:
+                await conn.execute(CANCEL, e.reservation_id, e.version)
+
+
+subscription = Subscription(
+    VIEW, project, schema="query", tables=("user_reservations", "user_reservation_rooms")
+)

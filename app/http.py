@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
-from http import HTTPStatus
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from typing import Any
 
 import anyio
@@ -31,7 +31,7 @@ from app.infra.metrics import Metrics
 from app.infra.migrations import current_revision, head_revision
 from app.infra.problems import Problem
 from app.infra.subscriptions import SubscriptionHost
-from app.infra.web import Services
+from app.infra.web import Services, ServicesDep
 from app.queries.reservation_history import http as reservation_history
 from app.queries.room_popularity import http as room_popularity
 from app.queries.rooms import http as rooms
@@ -139,7 +139,7 @@ async def live() -> dict[str, str]:
     tags=["operations"],
     summary="Database reachable, migrations at head, no stalled subscription",
 )
-async def ready(services: Services) -> Response[dict[str, Any]]:
+async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
     checks: dict[str, Any] = {}
     try:
         async with services.pool.acquire(timeout=2) as conn:
@@ -158,7 +158,7 @@ async def ready(services: Services) -> Response[dict[str, Any]]:
 
 
 @get("/metrics", tags=["operations"], summary="Prometheus metrics", media_type=MediaType.TEXT)
-async def metrics(services: Services) -> Response[str]:
+async def metrics(services: ServicesDep) -> Response[str]:
     samples = await status.sample(services.pool, subscribers.ALL, services.host)
     return Response(services.metrics.render(samples), media_type="text/plain; version=0.0.4; charset=utf-8")
 

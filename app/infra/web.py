@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, QueryParameter
 
 from app.infra.bus import EventBus
 from app.infra.clock import Clock
@@ -32,22 +33,22 @@ AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(header="Idempotency-Key", required=False, description="1-200 characters"),
+    HeaderParameter(name="Idempotency-Key", required=False, description="1-200 characters"),
 ]
 MinPosition = Annotated[
     str | None,
-    Parameter(
-        header="X-Min-Position",
+    HeaderParameter(
+        name="X-Min-Position",
         required=False,
         description="Wait until the view has applied this position (from X-Position)",
     ),
 ]
 WaitMs = Annotated[
     str | None,
-    Parameter(header="X-Wait-Ms", required=False, description="0-10000, default 2000"),
+    HeaderParameter(name="X-Wait-Ms", required=False, description="0-10000, default 2000"),
 ]
-PageSize = Annotated[int, Parameter(query="page_size", ge=1, le=100)]
-Cursor = Annotated[str | None, Parameter(query="cursor", required=False)]
+PageSize = Annotated[int, QueryParameter(name="page_size", ge=1, le=100)]
+Cursor = Annotated[str | None, QueryParameter(name="cursor", required=False)]
 
 
 @dataclass
@@ -62,6 +63,8 @@ class Services:
     host: SubscriptionHost | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+
+ServicesDep = NamedDependency[Services]
 
 JSON = "application/json"
 

@@ -7,10 +7,11 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, Response, patch, post
+from litestar.params import FromPath, JSONBody
 
 from app.commands.reservations import handlers
 from app.infra.db import Connection
-from app.infra.web import AwareDatetime, IdempotencyKey, Rules, Services, command
+from app.infra.web import AwareDatetime, IdempotencyKey, Rules, ServicesDep, command
 
 
 class AddRoom(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -59,8 +60,8 @@ class ChangeReservation(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
 @post("/rooms", tags=["rooms"], summary="Add a room", status_code=201)
 async def add_room(
     request: Request[Any, Any, Any],
-    services: Services,
-    data: AddRoom,
+    services: ServicesDep,
+    data: JSONBody[AddRoom],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[handlers.RoomCreated]:
     data.validate()
@@ -75,8 +76,8 @@ async def add_room(
 @post("/reservations", tags=["reservations"], summary="Reserve a room for [start, end)", status_code=201)
 async def reserve(
     request: Request[Any, Any, Any],
-    services: Services,
-    data: ReserveRoom,
+    services: ServicesDep,
+    data: JSONBody[ReserveRoom],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[handlers.ReservationState]:
     data.validate()
@@ -97,9 +98,9 @@ async def reserve(
 )
 async def change(
     request: Request[Any, Any, Any],
-    services: Services,
-    reservation_id: UUID,
-    data: ChangeReservation,
+    services: ServicesDep,
+    reservation_id: FromPath[UUID],
+    data: JSONBody[ChangeReservation],
 ) -> Response[handlers.ReservationState]:
     data.validate()
 
@@ -126,8 +127,8 @@ async def change(
 )
 async def cancel(
     request: Request[Any, Any, Any],
-    services: Services,
-    reservation_id: UUID,
+    services: ServicesDep,
+    reservation_id: FromPath[UUID],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[handlers.ReservationCancelledReply]:
     async def work(conn: Connection) -> tuple[int, Any]:

@@ -7,12 +7,13 @@ from uuid import UUID
 
 import msgspec
 from litestar import Response, get
+from litestar.params import FromPath
 
 from app.infra.web import (
     Cursor,
     MinPosition,
     PageSize,
-    Services,
+    ServicesDep,
     WaitMs,
     decode_cursor,
     encode_cursor,
@@ -34,8 +35,8 @@ class HistoryPage(msgspec.Struct, frozen=True):
     summary="Every change a user made to reservations, newest first",
 )
 async def history(
-    services: Services,
-    user_id: str,
+    services: ServicesDep,
+    user_id: FromPath[str],
     x_min_position: MinPosition = None,
     x_wait_ms: WaitMs = None,
     page_size: PageSize = 20,

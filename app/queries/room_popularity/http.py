@@ -7,10 +7,10 @@ from typing import Annotated
 
 import msgspec
 from litestar import Response, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from app.infra.problems import Unprocessable
-from app.infra.web import MinPosition, Services, WaitMs, aware, read_position, view_response
+from app.infra.web import MinPosition, ServicesDep, WaitMs, aware, read_position, view_response
 from app.queries.room_popularity import store
 from app.queries.room_popularity.projector import VIEW
 
@@ -21,10 +21,10 @@ class PopularityList(msgspec.Struct, frozen=True):
 
 @get("/rooms/popularity", tags=["rooms"], summary="Rooms ranked by how much they were booked in [from, to)")
 async def popularity(
-    services: Services,
-    from_: Annotated[datetime, Parameter(query="from", description="window start, RFC 3339")],
-    to: Annotated[datetime, Parameter(description="window end (exclusive), RFC 3339")],
-    limit: Annotated[int, Parameter(ge=1, le=100)] = 10,
+    services: ServicesDep,
+    from_: Annotated[datetime, QueryParameter(name="from", description="window start, RFC 3339")],
+    to: Annotated[datetime, QueryParameter(description="window end (exclusive), RFC 3339")],
+    limit: Annotated[int, QueryParameter(ge=1, le=100)] = 10,
     x_min_position: MinPosition = None,
     x_wait_ms: WaitMs = None,
 ) -> Response[PopularityList]:

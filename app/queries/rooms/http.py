@@ -11,7 +11,7 @@ from app.infra.web import (
     Cursor,
     MinPosition,
     PageSize,
-    Services,
+    ServicesDep,
     WaitMs,
     decode_cursor,
     encode_cursor,
@@ -29,7 +29,7 @@ class RoomPage(msgspec.Struct, frozen=True):
 
 @get("/rooms", tags=["rooms"], summary="List rooms by name")
 async def list_rooms(
-    services: Services,
+    services: ServicesDep,
     x_min_position: MinPosition = None,
     x_wait_ms: WaitMs = None,
     page_size: PageSize = 20,

@@ -8,12 +8,13 @@ from uuid import UUID
 
 import msgspec
 from litestar import Response, get
+from litestar.params import FromPath, FromQuery
 
 from app.infra.web import (
     Cursor,
     MinPosition,
     PageSize,
-    Services,
+    ServicesDep,
     WaitMs,
     decode_cursor,
     encode_cursor,
@@ -40,9 +41,9 @@ class UserReservationPage(msgspec.Struct, frozen=True):
     summary="A user's reservations, soonest start first",
 )
 async def list_reservations(
-    services: Services,
-    user_id: str,
-    status: ReservationStatus | None = None,
+    services: ServicesDep,
+    user_id: FromPath[str],
+    status: FromQuery[ReservationStatus | None] = None,
     x_min_position: MinPosition = None,
     x_wait_ms: WaitMs = None,
     page_size: PageSize = 20,

@@ -1,0 +1,90 @@
+"""A real PostgreSQL for every test: TEST_DATABASE_URL / DATABASE_URL when set, else the
+embedded server under .data/test. A template database is migrated once per run; each
+test module gets its own copy of it, so modules are isolated and can run in parallel."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import anyio
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from app.config import Settings
+from app.http import create_app
+from app.infra.db import Pool, create_pool, embedded_server_url
+from app.infra.migrations import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """A URL of the server's maintenance database, used to create the test databases."""
+    given = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if given:
+        return with_database(given, "postgres")
+    return embedded_server_url(ROOT / ".data" / "test", "postgres")
+
+
+async def _admin(server_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def template_database(server_url: str) -> AsyncIterator[str]:
+    name = f"tmpl_{uuid.uuid4().hex[:12]}"
+    await _admin(server_url, f'CREATE DATABASE "{name}"')
+    await anyio.to_thread.run_sync(upgrade, with_database(server_url, name))
+    yield name
+    await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def new_database(server_url: str, template: str) -> str:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    await _admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return name
+
+
+@pytest.fixture(scope="module")
+async def database_url(server_url: str, template_database: str) -> AsyncIterator[str]:
+    name = await new_database(server_url, template_database)
+    yield with_database(server_url, name)
+    await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+async def pool(database_url: str) -> AsyncIterator[Pool]:
+    p = await create_pool(database_url, min_size=1, max_size=10)
+    yield p
+    await p.close()
+
+
+def settings_for(database_url: str, **overrides: object) -> Settings:
+    return Settings(database_url=database_url, standby_retry_s=0.2, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+async def client(database_url: str) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    app = create_app(settings_for(database_url, pool_max_size=20))
+    async with AsyncTestClient(app=app, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+def anyio_backend() -> Iterator[str]:
+    yield "asyncio"

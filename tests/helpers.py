@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 from litestar.testing import AsyncTestClient
 
+from app.infra.consistency import view_position
 from app.infra.db import Pool
 from app.infra.rebuild import build_shadow, shadow_schema
 from app.infra.subscriptions import Subscription
-from app.infra.consistency import view_position
 
 Client = AsyncTestClient  # type: ignore[type-arg]
 
@@ -58,3 +61,16 @@ async def wait_for_views(client: Any, position: str, wait_ms: int = 5000) -> Non
                  "/rooms/popularity?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z"):
         r = await client.get(path, headers={"X-Min-Position": position, "X-Wait-Ms": str(wait_ms)})
         assert r.status_code == 200, (path, r.text)
+
+
+@contextlib.asynccontextmanager
+async def background(work: Coroutine[Any, Any, Any]) -> AsyncIterator[asyncio.Task[Any]]:
+    """Run `work` as a task for the duration of the block (fixtures set up and tear down in
+    different tasks, so an anyio task group cannot span them)."""
+    task = asyncio.create_task(work)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody
 
 from app.commands.reservations import handlers
 from app.infra.db import Connection
-from app.infra.web import AwareDatetime, IdempotencyKey, Rules, ServicesDep, command
+from app.infra.web import AwareDatetime, IdempotencyKey, Rules, ServicesDep, command, strict_body
 
 
 class AddRoom(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -64,6 +64,7 @@ async def add_room(
     data: JSONBody[AddRoom],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[handlers.RoomCreated]:
+    data = await strict_body(request, AddRoom)
     data.validate()
 
     async def work(conn: Connection) -> tuple[int, Any]:
@@ -80,6 +81,7 @@ async def reserve(
     data: JSONBody[ReserveRoom],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[handlers.ReservationState]:
+    data = await strict_body(request, ReserveRoom)
     data.validate()
 
     async def work(conn: Connection) -> tuple[int, Any]:
@@ -102,6 +104,7 @@ async def change(
     reservation_id: FromPath[UUID],
     data: JSONBody[ChangeReservation],
 ) -> Response[handlers.ReservationState]:
+    data = await strict_body(request, ChangeReservation)
     data.validate()
 
     async def work(conn: Connection) -> tuple[int, Any]:

@@ -1,0 +1,81 @@
+"""Two app processes on one database: each subscription runs in exactly one of them,
+every event is handled once per subscription, and the survivor takes over a dead
+owner's subscriptions within seconds."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import anyio
+import httpx
+
+from app import subscribers
+from app.infra.db import Pool
+from tests.processes import ServerProcess
+
+
+def subscription_metric(text: str, metric: str) -> dict[str, float]:
+    pattern = re.compile(rf'^{metric}{{subscription="([^"]+)"}} (\S+)$', re.M)
+    return {name: float(value) for name, value in pattern.findall(text)}
+
+
+async def metrics_of(http: httpx.AsyncClient, server: ServerProcess) -> str:
+    return (await http.get(f"{server.url}/metrics")).text
+
+
+async def test_two_processes_share_the_work_and_take_over(
+    database_url: str, pool: Pool, tmp_path: Path
+) -> None:
+    first = ServerProcess(database_url, tmp_path / "a.log")
+    await anyio.to_thread.run_sync(first.wait_live)
+    second = ServerProcess(database_url, tmp_path / "b.log")
+    await anyio.to_thread.run_sync(second.wait_live)
+    servers = [first, second]
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            last = ""
+            for i in range(30):
+                server = servers[i % 2]  # commands through both processes
+                r = await http.post(f"{server.url}/rooms", json={"name": f"replica-{i}", "capacity": 1})
+                assert r.status_code == 201
+                last = r.json()["position"]
+            # Both processes can read their own writes, whichever of them runs the view.
+            for server in servers:
+                r = await http.get(f"{server.url}/rooms?page_size=100",
+                                   headers={"X-Min-Position": last, "X-Wait-Ms": "5000"})
+                assert r.status_code == 200 and len(r.json()["items"]) == 30
+
+            events = await pool.fetchval("SELECT count(*) FROM command.outbox")
+            owned = [subscription_metric(await metrics_of(http, s), "subscription_owned") for s in servers]
+            applied = [
+                subscription_metric(await metrics_of(http, s), "subscription_events_applied_total")
+                for s in servers
+            ]
+            for name in subscribers.VIEWS:
+                assert owned[0][name] + owned[1][name] == 1, f"{name} must have exactly one owner"
+                assert applied[0][name] + applied[1][name] == events, f"{name}: each event once"
+
+            # Kill whoever owns the rooms view; the other must take everything over.
+            owner = first if owned[0]["rooms"] == 1 else second
+            survivor = second if owner is first else first
+            owner.kill()
+            killed_at = time.monotonic()
+            with anyio.fail_after(10):
+                while True:
+                    now_owned = subscription_metric(await metrics_of(http, survivor), "subscription_owned")
+                    if all(now_owned.get(name) == 1 for name in subscribers.VIEWS):
+                        break
+                    await anyio.sleep(0.05)
+            takeover_s = time.monotonic() - killed_at
+            assert takeover_s < 5, f"takeover took {takeover_s:.1f}s"
+
+            r = await http.post(f"{survivor.url}/rooms", json={"name": "after-takeover", "capacity": 1})
+            r = await http.get(f"{survivor.url}/rooms?page_size=100",
+                               headers={"X-Min-Position": r.json()["position"], "X-Wait-Ms": "5000"})
+            assert r.status_code == 200
+            assert "after-takeover" in [room["name"] for room in r.json()["items"]]
+    finally:
+        for s in servers:
+            s.stop()

@@ -12,13 +12,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import anyio
 import asyncpg
+import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 
 from app.config import Settings
 from app.http import create_app
 from app.infra.db import Pool, create_pool, embedded_server_url
 from app.infra.migrations import upgrade
+from tests.asgi import running_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,9 +80,8 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
 
 
 @pytest.fixture(scope="module")
-async def client(database_url: str) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
-    app = create_app(settings_for(database_url, pool_max_size=20))
-    async with AsyncTestClient(app=app, timeout=30) as c:
+async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_app(create_app(settings_for(database_url, pool_max_size=20))) as c:
         yield c
 
 

@@ -7,14 +7,10 @@ import contextlib
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
-from litestar.testing import AsyncTestClient
-
 from app.infra.consistency import view_position
 from app.infra.db import Pool
 from app.infra.rebuild import build_shadow, shadow_schema
 from app.infra.subscriptions import Subscription
-
-Client = AsyncTestClient  # type: ignore[type-arg]
 
 
 async def add_room(client: Any, name: str = "Room", capacity: int = 4) -> dict[str, Any]:

@@ -33,7 +33,7 @@ class ServerProcess:
             "STANDBY_RETRY_S": "0.5",
             **env,
         }
-        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self._log = open(log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app", "serve", "--port", str(self.port)],
             cwd=ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT,

@@ -1,0 +1,31 @@
+"""alembic upgrade head and downgrade base both work, and upgrade again after."""
+
+from __future__ import annotations
+
+import anyio
+import asyncpg
+
+from app.infra.migrations import downgrade, head_revision, upgrade
+from tests.conftest import _admin, new_database, with_database
+
+
+async def test_upgrade_downgrade_upgrade(server_url: str, template_database: str) -> None:
+    name = await new_database(server_url, "template0")
+    url = with_database(server_url, name)
+    try:
+        await anyio.to_thread.run_sync(upgrade, url)
+        conn = await asyncpg.connect(url)
+        try:
+            assert await conn.fetchval("SELECT version_num FROM alembic_version") == head_revision()
+            await conn.close()
+            await anyio.to_thread.run_sync(downgrade, url)
+            conn = await asyncpg.connect(url)
+            left = await conn.fetchval(
+                "SELECT count(*) FROM pg_namespace WHERE nspname IN ('command', 'query')"
+            )
+            assert left == 0
+        finally:
+            await conn.close()
+        await anyio.to_thread.run_sync(upgrade, url)
+    finally:
+        await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -53,8 +53,12 @@ async def assert_view_equals_rebuild(pool: Pool, sub: Subscription) -> None:
 
 async def wait_for_views(client: Any, position: str, wait_ms: int = 5000) -> None:
     """Wait until every reservation view has applied `position`."""
-    for path in ("/rooms", "/users/nobody/reservations", "/users/nobody/reservation-history",
-                 "/rooms/popularity?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z"):
+    for path in (
+        "/rooms",
+        "/users/nobody/reservations",
+        "/users/nobody/reservation-history",
+        "/rooms/popularity?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z",
+    ):
         r = await client.get(path, headers={"X-Min-Position": position, "X-Wait-Ms": str(wait_ms)})
         assert r.status_code == 200, (path, r.text)
 

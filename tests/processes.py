@@ -36,7 +36,10 @@ class ServerProcess:
         self._log = open(log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app", "serve", "--port", str(self.port)],
-            cwd=ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=environment,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
 
     def wait_live(self, timeout: float = 30.0) -> None:

@@ -65,14 +65,18 @@ async def test_same_key_with_a_different_body_is_a_conflict(client: Any, pool: P
     )
     assert other.status_code == 409
     assert other.headers["content-type"].startswith("application/problem+json")
-    count = await pool.fetchval("SELECT count(*) FROM command.reservations WHERE user_id LIKE 'keyed-2%' OR user_id = 'someone-else'")
+    count = await pool.fetchval(
+        "SELECT count(*) FROM command.reservations WHERE user_id LIKE 'keyed-2%' OR user_id = 'someone-else'"
+    )
     assert count == 1
 
 
 async def test_a_refusal_is_replayed_under_its_key(client: Any) -> None:
     room = await add_room(client, "Keyed 3")
     start, end = slot(13, 9, 10)
-    await client.post("/reservations", json={"room_id": room["id"], "user_id": "x", "start": start, "end": end})
+    await client.post(
+        "/reservations", json={"room_id": room["id"], "user_id": "x", "start": start, "end": end}
+    )
     body = {"room_id": room["id"], "user_id": "y", "start": start, "end": end}
     first = await client.post("/reservations", json=body, headers={"Idempotency-Key": "k-3"})
     again = await client.post("/reservations", json=body, headers={"Idempotency-Key": "k-3"})

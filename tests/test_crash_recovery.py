@@ -37,7 +37,8 @@ async def test_sigkill_mid_load_loses_no_acknowledged_command(
                 i += 1
                 day, hour = rng.randrange(1, 28), rng.randrange(0, 23)
                 body = {
-                    "room_id": rng.choice(rooms), "user_id": f"crash-user-{n}",
+                    "room_id": rng.choice(rooms),
+                    "user_id": f"crash-user-{n}",
                     "start": f"2027-03-{day:02d}T{hour:02d}:00:00Z",
                     "end": f"2027-03-{day:02d}T{hour + 1:02d}:00:00Z",
                 }
@@ -77,9 +78,12 @@ async def test_sigkill_mid_load_loses_no_acknowledged_command(
                 )
                 assert r.status_code == 200, r.text
             for name in subscribers.VIEWS:
-                path = {"rooms": "/rooms", "user_reservations": "/users/x/reservations",
-                        "reservation_history": "/users/x/reservation-history",
-                        "room_popularity": "/rooms/popularity?from=2027-01-01T00:00:00Z&to=2028-01-01T00:00:00Z"}[name]
+                path = {
+                    "rooms": "/rooms",
+                    "user_reservations": "/users/x/reservations",
+                    "reservation_history": "/users/x/reservation-history",
+                    "room_popularity": "/rooms/popularity?from=2027-01-01T00:00:00Z&to=2028-01-01T00:00:00Z",
+                }[name]
                 r = await http.get(path, headers={"X-Min-Position": head.token(), "X-Wait-Ms": "10000"})
                 assert r.status_code == 200, (name, r.text)
     finally:
@@ -87,7 +91,9 @@ async def test_sigkill_mid_load_loses_no_acknowledged_command(
 
     in_view = {
         str(r["id"]): r["status"]
-        for r in await pool.fetch("SELECT id, status FROM query.user_reservations WHERE user_id LIKE 'crash-user-%'")
+        for r in await pool.fetch(
+            "SELECT id, status FROM query.user_reservations WHERE user_id LIKE 'crash-user-%'"
+        )
     }
     for reservation_id, reply in acknowledged.items():
         assert reservation_id in in_view, f"acknowledged reservation {reservation_id} is lost"

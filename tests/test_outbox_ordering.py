@@ -36,7 +36,11 @@ async def recorder(pool: Pool, database_url: str) -> AsyncIterator[EventBus]:
     bus = EventBus()
     host = SubscriptionHost(
         [Subscription("recorder", record, schema="query", batch_size=3)],
-        pool, database_url, bus, ViewPositions(), standby_retry_s=0.2,
+        pool,
+        database_url,
+        bus,
+        ViewPositions(),
+        standby_retry_s=0.2,
     )
     async with background(host.run()):
         yield bus

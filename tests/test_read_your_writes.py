@@ -21,7 +21,9 @@ async def test_every_write_is_visible_to_the_read_that_waits_for_it(client: Any)
         assert tuple(map(int, page.headers["X-View-Position"].split("."))) >= tuple(
             map(int, position.split("."))
         )
-        history = await client.get("/users/ryw-user/reservation-history", headers={"X-Min-Position": position})
+        history = await client.get(
+            "/users/ryw-user/reservation-history", headers={"X-Min-Position": position}
+        )
         assert history.json()["items"][0]["reservation_id"] == r.json()["id"]
 
 
@@ -36,5 +38,7 @@ async def test_unreachable_position_answers_412_with_the_view_position(client: A
 
 async def test_bad_consistency_headers_are_400(client: Any) -> None:
     assert (await client.get("/rooms", headers={"X-Min-Position": "yesterday"})).status_code == 400
-    assert (await client.get("/rooms", headers={"X-Min-Position": "1.1", "X-Wait-Ms": "20000"})).status_code == 400
+    assert (
+        await client.get("/rooms", headers={"X-Min-Position": "1.1", "X-Wait-Ms": "20000"})
+    ).status_code == 400
     assert (await client.get("/rooms", headers={"X-Wait-Ms": "soon"})).status_code == 400

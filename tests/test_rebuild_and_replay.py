@@ -9,7 +9,7 @@ import anyio
 from app import subscribers
 from app.http import create_app
 from app.infra.db import Pool
-from app.infra.outbox import committed_head
+from app.infra.outbox import ORIGIN, committed_head
 from app.infra.rebuild import Progress, rebuild
 from tests.asgi import running_app
 from tests.conftest import settings_for
@@ -74,8 +74,9 @@ async def test_replay_from_zero_leaves_identical_read_tables(
     # over the existing rows.
     async with running_app(create_app(settings_for(database_url))) as fresh:
         await pool.execute(
-            "UPDATE command.subscriptions SET xid = 0, id = 0 WHERE name = ANY($1::text[])",
+            "UPDATE command.subscriptions SET xid = $2, id = $3 WHERE name = ANY($1::text[])",
             list(subscribers.VIEWS),
+            *ORIGIN,
         )
         marker = await add_room(fresh, "replay marker")
         await wait_for_views(fresh, marker["position"], wait_ms=10_000)

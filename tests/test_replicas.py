@@ -43,8 +43,9 @@ async def test_two_processes_share_the_work_and_take_over(
                 last = r.json()["position"]
             # Both processes can read their own writes, whichever of them runs the view.
             for server in servers:
-                r = await http.get(f"{server.url}/rooms?page_size=100",
-                                   headers={"X-Min-Position": last, "X-Wait-Ms": "5000"})
+                r = await http.get(
+                    f"{server.url}/rooms?page_size=100", headers={"X-Min-Position": last, "X-Wait-Ms": "5000"}
+                )
                 assert r.status_code == 200 and len(r.json()["items"]) == 30
 
             events = await pool.fetchval("SELECT count(*) FROM command.outbox")
@@ -72,8 +73,10 @@ async def test_two_processes_share_the_work_and_take_over(
             assert takeover_s < 5, f"takeover took {takeover_s:.1f}s"
 
             r = await http.post(f"{survivor.url}/rooms", json={"name": "after-takeover", "capacity": 1})
-            r = await http.get(f"{survivor.url}/rooms?page_size=100",
-                               headers={"X-Min-Position": r.json()["position"], "X-Wait-Ms": "5000"})
+            r = await http.get(
+                f"{survivor.url}/rooms?page_size=100",
+                headers={"X-Min-Position": r.json()["position"], "X-Wait-Ms": "5000"},
+            )
             assert r.status_code == 200
             assert "after-takeover" in [room["name"] for room in r.json()["items"]]
     finally:

@@ -40,11 +40,17 @@ async def names(pool: Pool, table: str) -> list[str]:
 async def test_failing_subscriber_stalls_visibly_and_resumes_without_skipping(
     client: Any, pool: Pool, database_url: str
 ) -> None:
-    await pool.execute("CREATE TABLE query.fragile_seen (name text); CREATE TABLE query.sturdy_seen (name text)")
+    await pool.execute(
+        "CREATE TABLE query.fragile_seen (name text); CREATE TABLE query.sturdy_seen (name text)"
+    )
     bus = EventBus()
     host = SubscriptionHost(
         [Subscription("fragile", fragile, schema="query"), Subscription("sturdy", sturdy, schema="query")],
-        pool, database_url, bus, ViewPositions(), standby_retry_s=0.1,
+        pool,
+        database_url,
+        bus,
+        ViewPositions(),
+        standby_retry_s=0.1,
     )
     async with background(host.run()):
         with anyio.fail_after(5):

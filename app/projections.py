@@ -22,8 +22,7 @@ def print_progress(p: Progress, width: int = 30) -> None:
     share = p.done / p.total if p.total else 1.0
     bar = "#" * int(share * width)
     sys.stderr.write(
-        f"\r[{bar:<{width}}] {share:6.1%} {p.done:,}/{p.total:,} events "
-        f"{p.rate:,.0f} ev/s ETA {_duration(p.eta_s)}   "
+        f"\r[{bar:<{width}}] {share:6.1%} {p.done:,}/{p.total:,} events {p.rate:,.0f} ev/s ETA {_duration(p.eta_s)}   "
     )
     sys.stderr.flush()
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from app.infra.consistency import view_position
 from app.infra.db import Pool
+from app.infra.outbox import Position
 from app.infra.rebuild import build_shadow, shadow_schema
 from app.infra.subscriptions import Subscription
 
@@ -74,3 +75,16 @@ async def background(work: Coroutine[Any, Any, Any]) -> AsyncIterator[asyncio.Ta
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def wait_for_subscriptions(pool: Pool, target: Position, names: list[str], timeout: float = 15.0) -> None:
+    """Until every named subscription's checkpoint has reached `target`."""
+    import anyio
+
+    with anyio.fail_after(timeout):
+        while True:
+            rows = await pool.fetch("SELECT name, xid, id FROM command.subscriptions WHERE name = ANY($1::text[])", names)
+            done = {r["name"] for r in rows if Position(r["xid"], r["id"]) >= target}
+            if done >= set(names):
+                return
+            await anyio.sleep(0.02)

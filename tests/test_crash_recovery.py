@@ -13,7 +13,7 @@ import httpx
 from app import subscribers
 from app.infra.db import Pool
 from app.infra.outbox import committed_head
-from tests.helpers import assert_view_equals_rebuild
+from tests.helpers import assert_view_equals_rebuild, wait_for_subscriptions
 from tests.processes import ServerProcess
 
 
@@ -77,15 +77,7 @@ async def test_sigkill_mid_load_loses_no_acknowledged_command(
                     headers={"X-Min-Position": head.token(), "X-Wait-Ms": "10000"},
                 )
                 assert r.status_code == 200, r.text
-            for name in subscribers.VIEWS:
-                path = {
-                    "rooms": "/rooms",
-                    "user_reservations": "/users/x/reservations",
-                    "reservation_history": "/users/x/reservation-history",
-                    "room_popularity": "/rooms/popularity?from=2027-01-01T00:00:00Z&to=2028-01-01T00:00:00Z",
-                }[name]
-                r = await http.get(path, headers={"X-Min-Position": head.token(), "X-Wait-Ms": "10000"})
-                assert r.status_code == 200, (name, r.text)
+        await wait_for_subscriptions(pool, head, [*subscribers.VIEWS])
     finally:
         restarted.stop()
 

@@ -6,6 +6,7 @@ An event's `type` tag is its stable name in the outbox; renaming one is a migrat
 
 from __future__ import annotations
 
+import importlib
 from typing import ClassVar
 
 import msgspec
@@ -39,6 +40,9 @@ def event_type(cls: type[Event]) -> str:
 
 
 def event_class(type_name: str) -> type[Event]:
+    if type_name not in _REGISTRY:
+        # A tag is "<module>.<event>": the module under app/events defines it.
+        importlib.import_module(f"app.events.{type_name.partition('.')[0]}")
     return _REGISTRY[type_name]
 
 

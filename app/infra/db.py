@@ -43,18 +43,14 @@ def server_settings(idle_in_transaction_timeout_ms: int) -> dict[str, str]:
 
 async def _init_connection(conn: Connection) -> None:
     # jsonb as text both ways: msgspec does the (de)serialisation, once.
-    await conn.set_type_codec(
-        "jsonb", schema="pg_catalog", encoder=_identity, decoder=_identity, format="text"
-    )
+    await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=_identity, decoder=_identity, format="text")
 
 
 def _identity(value: Any) -> Any:
     return value
 
 
-async def create_pool(
-    url: str, *, min_size: int = 2, max_size: int = 10, idle_in_transaction_timeout_ms: int = 10_000
-) -> Pool:
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10, idle_in_transaction_timeout_ms: int = 10_000) -> Pool:
     pool = await asyncpg.create_pool(
         url,
         min_size=min_size,

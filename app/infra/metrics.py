@@ -67,9 +67,7 @@ class Metrics:
             "# TYPE http_requests_total counter",
         ]
         for (method, route, status), count in sorted(self._requests.items()):
-            out.append(
-                f"http_requests_total{_labels(method=method, route=route, status=str(status))} {count}"
-            )
+            out.append(f"http_requests_total{_labels(method=method, route=route, status=str(status))} {count}")
         out += [
             "# HELP http_request_duration_seconds HTTP request latency.",
             "# TYPE http_request_duration_seconds histogram",

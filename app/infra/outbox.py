@@ -102,9 +102,7 @@ def decode(row: object) -> Envelope:
     )
 
 
-async def read_committed(
-    conn: Connection, after: Position, limit: int, until: Position | None = None
-) -> list[Envelope]:
+async def read_committed(conn: Connection, after: Position, limit: int, until: Position | None = None) -> list[Envelope]:
     """The next committed events after `after`, in order, at most `limit` (and <= `until`)."""
     end = _END if until is None else until
     rows = await conn.fetch(READ_COMMITTED, after.xid, after.id, end.xid, end.id, limit)

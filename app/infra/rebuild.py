@@ -99,9 +99,7 @@ async def build_shadow(
             batch = await read_committed(conn, position, batch_size, until)
         if not batch:
             return position
-        position = await apply_batch(
-            pool, shadow_name(sub.name), shadow_schema(sub.name), sub.handle, position, batch
-        )
+        position = await apply_batch(pool, shadow_name(sub.name), shadow_schema(sub.name), sub.handle, position, batch)
         progress.done += len(batch)
         progress.total = max(progress.total, progress.done)
         if on_progress:
@@ -113,9 +111,7 @@ async def _catch_up_in(conn: Connection, sub: Subscription, position: Position, 
         batch = await read_committed(conn, position, BATCH, until)
         if not batch:
             raise RebuildError(f"events up to {until.token()} are not readable yet")
-        position = await apply_in_transaction(
-            conn, shadow_name(sub.name), shadow_schema(sub.name), sub.handle, position, batch
-        )
+        position = await apply_in_transaction(conn, shadow_name(sub.name), shadow_schema(sub.name), sub.handle, position, batch)
     return position
 
 
@@ -124,9 +120,7 @@ async def swap(pool: Pool, sub: Subscription, shadow_position: Position) -> Posi
     schema = _quoted(shadow_schema(sub.name))
     async with pool.acquire() as conn, conn.transaction():
         await ensure_checkpoint(conn, sub.name)
-        row = await conn.fetchrow(
-            "SELECT xid, id FROM command.subscriptions WHERE name = $1 FOR UPDATE", sub.name
-        )
+        row = await conn.fetchrow("SELECT xid, id FROM command.subscriptions WHERE name = $1 FOR UPDATE", sub.name)
         assert row is not None
         live = Position(row["xid"], row["id"])
         position = await _catch_up_in(conn, sub, shadow_position, live)
@@ -148,16 +142,12 @@ async def swap(pool: Pool, sub: Subscription, shadow_position: Position) -> Posi
     return position
 
 
-async def rebuild(
-    pool: Pool, sub: Subscription, on_progress: Callable[[Progress], None] | None = None
-) -> Position:
+async def rebuild(pool: Pool, sub: Subscription, on_progress: Callable[[Progress], None] | None = None) -> Position:
     """The whole blue/green rebuild; one at a time per view (a second one fails at once)."""
     if not sub.tables:
         raise RebuildError(f"{sub.name} has no tables to rebuild")
     async with pool.acquire() as guard:
-        got = await guard.fetchval(
-            "SELECT pg_try_advisory_lock($1, hashtext($2))", LOCK_NAMESPACE + 1, sub.name
-        )
+        got = await guard.fetchval("SELECT pg_try_advisory_lock($1, hashtext($2))", LOCK_NAMESPACE + 1, sub.name)
         if not got:
             raise RebuildError(f"a rebuild of {sub.name} is already running")
         try:

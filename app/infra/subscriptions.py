@@ -45,6 +45,8 @@ class Subscription:
     schema: str
     tables: tuple[str, ...] = ()
     batch_size: int = 500
+    # A process manager appends events of its own: their commit must wake the bus.
+    emits_events: bool = False
 
 
 class State(enum.Enum):
@@ -124,6 +126,7 @@ class Runner:
     wakeup: Wakeup
     positions: ViewPositions
     stats: RunnerStats = field(default_factory=RunnerStats)
+    on_commit: Callable[[], None] | None = None
     idle_poll_s: float = 5.0
     retry_base_s: float = 0.05
     retry_max_s: float = 5.0
@@ -138,9 +141,7 @@ class Runner:
         while True:
             async with self.pool.acquire() as conn:
                 batch = await read_committed(conn, self.stats.position, sub.batch_size)
-                more = len(batch) == sub.batch_size or (
-                    not batch and await has_more_after(conn, self.stats.position)
-                )
+                more = len(batch) == sub.batch_size or (not batch and await has_more_after(conn, self.stats.position))
             if batch:
                 await self._apply_with_retries(batch)
                 held_back_delay = 0.0
@@ -208,6 +209,8 @@ class Runner:
         self.stats.events_applied += len(batch)
         self.stats.last_applied_at = time.time()
         self.positions.advanced(sub.name)
+        if self.on_commit is not None:
+            self.on_commit()
 
     async def _reload(self, exc: CheckpointMoved) -> None:
         self.stats.checkpoint_conflicts += 1
@@ -242,10 +245,7 @@ class SubscriptionHost:
         self.runners: dict[str, Runner] = {}
 
     def states(self) -> dict[str, RunnerStats]:
-        return {
-            s.name: (self.runners[s.name].stats if s.name in self.runners else RunnerStats())
-            for s in self.subscriptions
-        }
+        return {s.name: (self.runners[s.name].stats if s.name in self.runners else RunnerStats()) for s in self.subscriptions}
 
     async def run(self) -> None:
         """Until cancelled: hold locks, run owned subscriptions, stand by for the rest."""
@@ -271,11 +271,15 @@ class SubscriptionHost:
             for sub in self.subscriptions:
                 if sub.name in self.runners:
                     continue
-                got = await lock_conn.fetchval(
-                    "SELECT pg_try_advisory_lock($1, hashtext($2))", LOCK_NAMESPACE, sub.name
-                )
+                got = await lock_conn.fetchval("SELECT pg_try_advisory_lock($1, hashtext($2))", LOCK_NAMESPACE, sub.name)
                 if got:
-                    runner = Runner(sub, self.pool, self.bus.subscribe(sub.name), self.positions)
+                    runner = Runner(
+                        sub,
+                        self.pool,
+                        self.bus.subscribe(sub.name),
+                        self.positions,
+                        on_commit=self.bus.committed if sub.emits_events else None,
+                    )
                     self.runners[sub.name] = runner
                     tg.start_soon(self._supervise, runner)
             # Also proves the lock connection is alive: if it died, so did our locks.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 import msgspec
@@ -91,9 +93,7 @@ async def command(
     return Response(outcome.body, status_code=outcome.status, media_type=JSON, headers=headers)
 
 
-async def read_position(
-    services: Services, view: str, min_position: str | None, wait_ms: str | None
-) -> Position:
+async def read_position(services: Services, view: str, min_position: str | None, wait_ms: str | None) -> Position:
     """The position a query of `view` is answered at, after waiting for `X-Min-Position`."""
     try:
         wait = parse_wait_ms(wait_ms)
@@ -162,6 +162,14 @@ def decode_cursor(cursor: str, types: Any) -> Any:
         ) from None
 
 
+CENT = Decimal("0.01")
+_MONEY = re.compile(r"\d{1,10}(\.\d{1,2})?")
+
+
+def money(value: Decimal) -> str:
+    return str(value.quantize(CENT))
+
+
 class Rules:
     """Collects rule violations stated as validation; raises one 422 listing them all."""
 
@@ -176,11 +184,16 @@ class Rules:
         if value is not None:
             self.check(low <= len(value) <= high, field_name, f"length must be {low}-{high}")
 
+    def money(self, value: str, field_name: str) -> Decimal:
+        """A decimal string with at most two places, e.g. "12.50"; returns it quantized."""
+        if not _MONEY.fullmatch(value):
+            self.errors.append({"field": field_name, "message": 'money as a string like "12.50"'})
+            return Decimal(0)
+        return Decimal(value).quantize(CENT)
+
     def raise_if_any(self) -> None:
         if self.errors:
-            raise Unprocessable(
-                "; ".join(f"{e['field']}: {e['message']}" for e in self.errors), errors=self.errors
-            )
+            raise Unprocessable("; ".join(f"{e['field']}: {e['message']}" for e in self.errors), errors=self.errors)
 
 
 def aware(value: datetime, field_name: str) -> datetime:

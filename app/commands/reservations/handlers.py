@@ -45,9 +45,7 @@ def _state(r: domain.Reservation, position: outbox.Position) -> ReservationState
     return ReservationState(r.id, r.room_id, r.user_id, r.start, r.end, r.status, r.version, position.token())
 
 
-async def add_room(
-    conn: Connection, clock: Clock, name: str, capacity: int, location: str | None
-) -> RoomCreated:
+async def add_room(conn: Connection, clock: Clock, name: str, capacity: int, location: str | None) -> RoomCreated:
     room_id = uuid7()
     await store.insert_room(conn, room_id, name, capacity, location, clock.now())
     event = RoomAdded(room_id=room_id, name=name, capacity=capacity, location=location)
@@ -89,18 +87,14 @@ async def change_reservation(
 ) -> ReservationState:
     now = clock.now()
     current = await _load(conn, reservation_id)
-    changed, event = domain.change(
-        current, room_id=room_id, start=start, end=end, expected_version=expected_version, at=now
-    )
+    changed, event = domain.change(current, room_id=room_id, start=start, end=end, expected_version=expected_version, at=now)
     if changed.room_id != current.room_id:
         await _require_room(conn, changed.room_id)
     await store.save(conn, changed, now)
     return _state(changed, await outbox.append(conn, [event]))
 
 
-async def cancel_reservation(
-    conn: Connection, clock: Clock, reservation_id: UUID
-) -> ReservationCancelledReply:
+async def cancel_reservation(conn: Connection, clock: Clock, reservation_id: UUID) -> ReservationCancelledReply:
     now = clock.now()
     cancelled, event = domain.cancel(await _load(conn, reservation_id), now)
     await store.save(conn, cancelled, now)

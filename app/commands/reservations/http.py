@@ -85,9 +85,7 @@ async def reserve(
     data.validate()
 
     async def work(conn: Connection) -> tuple[int, Any]:
-        state = await handlers.reserve_room(
-            conn, services.clock, data.room_id, data.user_id, data.start, data.end
-        )
+        state = await handlers.reserve_room(conn, services.clock, data.room_id, data.user_id, data.start, data.end)
         return 201, state
 
     return await command(request, services, work, body=data, key=idempotency_key)

@@ -30,9 +30,7 @@ WHERE id = $1
 """
 
 
-async def insert_room(
-    conn: Connection, room_id: UUID, name: str, capacity: int, location: str | None, at: datetime
-) -> None:
+async def insert_room(conn: Connection, room_id: UUID, name: str, capacity: int, location: str | None, at: datetime) -> None:
     await conn.execute(INSERT_ROOM, room_id, name, capacity, location, at)
 
 
@@ -49,9 +47,7 @@ def _overlap(reservation: Reservation) -> Conflict:
 
 async def insert_reservation(conn: Connection, r: Reservation, at: datetime) -> None:
     try:
-        await conn.execute(
-            INSERT_RESERVATION, r.id, r.room_id, r.user_id, r.start, r.end, r.status, r.version, at
-        )
+        await conn.execute(INSERT_RESERVATION, r.id, r.room_id, r.user_id, r.start, r.end, r.status, r.version, at)
     except asyncpg.ExclusionViolationError:
         raise _overlap(r) from None
 

@@ -37,9 +37,7 @@ ORDER BY at DESC, event_id DESC LIMIT $2
 """
 
 
-async def history_of(
-    pool: Pool, user_id: str, page_size: int, after: tuple[datetime, UUID] | None
-) -> list[HistoryEntry]:
+async def history_of(pool: Pool, user_id: str, page_size: int, after: tuple[datetime, UUID] | None) -> list[HistoryEntry]:
     if after is None:
         rows = await pool.fetch(FIRST_PAGE, user_id, page_size + 1)
     else:

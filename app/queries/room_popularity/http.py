@@ -30,9 +30,7 @@ async def popularity(
 ) -> Response[PopularityList]:
     start, end = aware(from_, "from"), aware(to, "to")
     if end <= start:
-        raise Unprocessable(
-            "to must be after from", errors=[{"field": "to", "message": "must be after from"}]
-        )
+        raise Unprocessable("to must be after from", errors=[{"field": "to", "message": "must be after from"}])
     position = await read_position(services, VIEW, x_min_position, x_wait_ms)
     return view_response(PopularityList(await store.ranking(services.pool, start, end, limit)), position)
 

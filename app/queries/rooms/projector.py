@@ -24,9 +24,7 @@ ON CONFLICT (id) DO NOTHING
 
 async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
     rows = [
-        (e.room_id, e.name, e.capacity, e.location)
-        for e in (envelope.event for envelope in batch)
-        if isinstance(e, RoomAdded)
+        (e.room_id, e.name, e.capacity, e.location) for e in (envelope.event for envelope in batch) if isinstance(e, RoomAdded)
     ]
     if rows:
         await conn.executemany(INSERT, rows)

@@ -51,9 +51,7 @@ async def list_reservations(
 ) -> Response[UserReservationPage]:
     position = await read_position(services, VIEW, x_min_position, x_wait_ms)
     after = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else None
-    found = await store.list_for_user(
-        services.pool, user_id, status.value if status else None, page_size, after
-    )
+    found = await store.list_for_user(services.pool, user_id, status.value if status else None, page_size, after)
     items, more = found[:page_size], len(found) > page_size
     next_cursor = encode_cursor(items[-1].start, items[-1].id) if more else None
     return view_response(UserReservationPage(items, next_cursor), position)

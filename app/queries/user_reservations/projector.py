@@ -42,15 +42,11 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
             case RoomAdded(room_id=room_id, name=name):
                 await conn.execute(ADD_ROOM, room_id, name)
             case ReservationRegistered() as e:
-                await conn.execute(
-                    REGISTER, e.reservation_id, e.user_id, e.room_id, e.start, e.end, e.version
-                )
+                await conn.execute(REGISTER, e.reservation_id, e.user_id, e.room_id, e.start, e.end, e.version)
             case ReservationChanged() as e:
                 await conn.execute(CHANGE, e.reservation_id, e.room_id, e.start, e.end, e.version)
             case ReservationCancelled() as e:
                 await conn.execute(CANCEL, e.reservation_id, e.version)
 
 
-subscription = Subscription(
-    VIEW, project, schema="query", tables=("user_reservations", "user_reservation_rooms")
-)
+subscription = Subscription(VIEW, project, schema="query", tables=("user_reservations", "user_reservation_rooms"))

@@ -1,0 +1,86 @@
+"""Place and cancel orders (HTTP), and move them along the saga (process manager)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+import msgspec
+
+from app.commands.orders import domain, store
+from app.events.orders import OrderCancelled, OrderPlaced, OrderStateChanged
+from app.infra import outbox
+from app.infra.clock import Clock, uuid7
+from app.infra.db import Connection
+from app.infra.problems import NotFound
+
+
+class OrderAccepted(msgspec.Struct, frozen=True):
+    id: UUID
+    state: str
+    total: str
+    position: str
+
+
+class OrderCancelledReply(msgspec.Struct, frozen=True):
+    id: UUID
+    state: str
+    position: str
+
+
+async def place_order(
+    conn: Connection,
+    clock: Clock,
+    *,
+    consumer_id: UUID,
+    restaurant_id: UUID,
+    wanted: list[tuple[str, int]],
+    delivery_address: str,
+) -> OrderAccepted:
+    if not await store.consumer_exists(conn, consumer_id):
+        raise NotFound(f"consumer {consumer_id} does not exist", consumer_id=str(consumer_id))
+    restaurant = await store.restaurant_menu(conn, restaurant_id)
+    if restaurant is None:
+        raise NotFound(f"restaurant {restaurant_id} does not exist", restaurant_id=str(restaurant_id))
+    name, menu = restaurant
+    lines, total = domain.price_lines(menu, wanted)
+    order_id, now = uuid7(), clock.now()
+    await store.insert_order(conn, order_id, consumer_id, restaurant_id, lines, total, delivery_address, now)
+    event = OrderPlaced(
+        order_id=order_id,
+        consumer_id=consumer_id,
+        restaurant_id=restaurant_id,
+        restaurant_name=name,
+        line_items=lines,
+        total=total,
+        delivery_address=delivery_address,
+        version=1,
+        at=now,
+    )
+    position = await outbox.append(conn, [event])
+    return OrderAccepted(order_id, domain.APPROVAL_PENDING, str(total.quantize(Decimal("0.01"))), position.token())
+
+
+async def cancel_order(conn: Connection, clock: Clock, order_id: UUID) -> OrderCancelledReply:
+    current = await store.load_state(conn, order_id)
+    if current is None:
+        raise NotFound(f"order {order_id} does not exist")
+    state, version = current
+    domain.check_cancel(state)
+    now = clock.now()
+    await store.save_state(conn, order_id, domain.CANCELLED, version + 1, now)
+    event = OrderCancelled(order_id=order_id, previous_state=state, version=version + 1, at=now)
+    position = await outbox.append(conn, [event])
+    return OrderCancelledReply(order_id, domain.CANCELLED, position.token())
+
+
+async def move_order(conn: Connection, order_id: UUID, target: str, at: datetime) -> None:
+    """A saga step: move the order if that is legal now; otherwise (cancelled, or the
+    event was already applied) do nothing."""
+    current = await store.load_state(conn, order_id)
+    if current is None or not domain.can_move(current[0], target):
+        return
+    version = current[1] + 1
+    await store.save_state(conn, order_id, target, version, at)
+    await outbox.append(conn, [OrderStateChanged(order_id=order_id, state=target, version=version, at=at)])

@@ -1,0 +1,80 @@
+"""Reads of one order's details."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+from app.infra.db import Pool
+from app.infra.web import money
+
+
+class Named(msgspec.Struct, frozen=True):
+    id: UUID
+    name: str
+
+
+class Line(msgspec.Struct, frozen=True):
+    menu_item_id: str
+    name: str
+    price: str
+    quantity: int
+
+
+class Payment(msgspec.Struct, frozen=True):
+    status: str
+
+
+class Ticket(msgspec.Struct, frozen=True):
+    status: str
+    ready_by: datetime | None
+
+
+class Delivery(msgspec.Struct, frozen=True):
+    status: str
+    courier: Named | None
+    picked_up_at: datetime | None
+    delivered_at: datetime | None
+
+
+class OrderDetails(msgspec.Struct, frozen=True):
+    id: UUID
+    consumer_id: UUID
+    restaurant: Named
+    line_items: list[Line]
+    total: str
+    state: str
+    payment: Payment
+    ticket: Ticket | None
+    delivery: Delivery | None
+    created_at: datetime
+    updated_at: datetime
+
+
+ONE = "SELECT * FROM query.order_details WHERE id = $1 AND consumer_id IS NOT NULL"
+
+
+def lines(raw: str) -> list[Line]:
+    return [Line(x["menu_item_id"], x["name"], str(x["price"]), x["quantity"]) for x in msgspec.json.decode(raw)]
+
+
+async def order(pool: Pool, order_id: UUID) -> OrderDetails | None:
+    r = await pool.fetchrow(ONE, order_id)
+    if r is None:
+        return None
+    courier = Named(r["courier_id"], r["courier_name"]) if r["courier_id"] else None
+    return OrderDetails(
+        id=r["id"],
+        consumer_id=r["consumer_id"],
+        restaurant=Named(r["restaurant_id"], r["restaurant_name"]),
+        line_items=lines(r["line_items"]),
+        total=money(r["total"]),
+        state=r["state"],
+        payment=Payment(r["payment_status"]),
+        ticket=Ticket(r["ticket_status"], r["ticket_ready_by"]) if r["ticket_status"] else None,
+        delivery=Delivery(r["delivery_status"], courier, r["picked_up_at"], r["delivered_at"]) if r["delivery_status"] else None,
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+    )

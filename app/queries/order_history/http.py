@@ -1,0 +1,77 @@
+"""GET /consumers/{id}/orders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Response, get
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from app.infra.web import (
+    Cursor,
+    MinPosition,
+    PageSize,
+    ServicesDep,
+    WaitMs,
+    aware,
+    decode_cursor,
+    encode_cursor,
+    read_position,
+    view_response,
+)
+from app.queries.order_history import store
+from app.queries.order_history.projector import VIEW
+
+
+class OrderState(StrEnum):
+    APPROVAL_PENDING = "APPROVAL_PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    ACCEPTED = "ACCEPTED"
+    PREPARING = "PREPARING"
+    READY_FOR_PICKUP = "READY_FOR_PICKUP"
+    PICKED_UP = "PICKED_UP"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+class OrderPage(msgspec.Struct, frozen=True):
+    items: list[store.OrderSummary]
+    next_cursor: str | None
+
+
+@get("/consumers/{consumer_id:uuid}/orders", tags=["orders"], summary="A consumer's orders, newest first")
+async def consumer_orders(
+    services: ServicesDep,
+    consumer_id: FromPath[UUID],
+    since: FromQuery[datetime | None] = None,
+    until: FromQuery[datetime | None] = None,
+    status: FromQuery[OrderState | None] = None,
+    keywords: Annotated[
+        str | None,
+        QueryParameter(description="comma-separated; matches whole words of the restaurant or item names"),
+    ] = None,
+    x_min_position: MinPosition = None,
+    x_wait_ms: WaitMs = None,
+    page_size: PageSize = 20,
+    cursor: Cursor = None,
+) -> Response[OrderPage]:
+    filters = store.Filters(
+        since=aware(since, "since") if since else None,
+        until=aware(until, "until") if until else None,
+        status=status.value if status else None,
+        keywords=sorted({k.strip().lower() for k in keywords.split(",") if k.strip()}) if keywords else None,
+    )
+    position = await read_position(services, VIEW, x_min_position, x_wait_ms)
+    after = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else None
+    found = await store.history(services.pool, consumer_id, filters, after, page_size + 1)
+    items, more = found[:page_size], len(found) > page_size
+    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if more else None
+    return view_response(OrderPage(items, next_cursor), position)
+
+
+routes = [consumer_orders]

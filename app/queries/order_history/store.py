@@ -1,0 +1,78 @@
+"""A consumer's order history: filters, whole-word keywords, keyset pages, newest first.
+
+Each filter is a fixed SQL fragment with its own parameter; only the fragments in use
+are joined, so the planner sees the exact shape and picks the index for it:
+(consumer_id, created_at, id) for time ranges, (consumer_id, state, created_at, id)
+for a status, and the GIN index on (consumer_id, words) for keywords."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from app.infra.db import Pool
+from app.infra.web import money
+from app.queries.order_details.store import Line, Named, lines
+
+
+class OrderSummary(msgspec.Struct, frozen=True):
+    id: UUID
+    restaurant: Named
+    line_items: list[Line]
+    total: str
+    state: str
+    created_at: datetime
+
+
+class Filters(msgspec.Struct, frozen=True):
+    since: datetime | None = None
+    until: datetime | None = None
+    status: str | None = None
+    keywords: list[str] | None = None
+
+
+def build(consumer_id: UUID, f: Filters, after: tuple[datetime, UUID] | None, limit: int) -> tuple[str, list[Any]]:
+    clauses, args = ["consumer_id = $1"], [consumer_id]
+
+    def add(fragment: str, value: Any) -> None:
+        args.append(value)
+        clauses.append(fragment.replace("?", f"${len(args)}"))
+
+    if f.since is not None:
+        add("created_at >= ?", f.since)
+    if f.until is not None:
+        add("created_at < ?", f.until)
+    if f.status is not None:
+        add("state = ?", f.status)
+    if f.keywords:
+        add("words && ?::text[]", f.keywords)
+    if after is not None:
+        args += [after[0], after[1]]
+        clauses.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)})")
+    args.append(limit)
+    sql = (
+        "SELECT id, restaurant_id, restaurant_name, line_items, total, state, created_at "
+        f"FROM query.order_history WHERE {' AND '.join(clauses)} "
+        f"ORDER BY created_at DESC, id DESC LIMIT ${len(args)}"
+    )
+    return sql, args
+
+
+async def history(
+    pool: Pool, consumer_id: UUID, f: Filters, after: tuple[datetime, UUID] | None, limit: int
+) -> list[OrderSummary]:
+    sql, args = build(consumer_id, f, after, limit)
+    return [
+        OrderSummary(
+            r["id"],
+            Named(r["restaurant_id"], r["restaurant_name"]),
+            lines(r["line_items"]),
+            money(r["total"]),
+            r["state"],
+            r["created_at"],
+        )
+        for r in await pool.fetch(sql, *args)
+    ]

@@ -14,7 +14,7 @@ VIEW = "available_restaurants"
 
 # Earth-centred coordinates in metres on a sphere of radius 6371 km (like earthdistance's
 # ll_to_earth, without needing that untrusted extension).
-POINT = """cube(ARRAY[
+POINT = """public.cube(ARRAY[
     6371000 * cos(radians({lat})) * cos(radians({lon})),
     6371000 * cos(radians({lat})) * sin(radians({lon})),
     6371000 * sin(radians({lat}))])"""
@@ -24,7 +24,7 @@ INSERT INTO available_restaurants (id, name, address, lat, lon, location, delive
 VALUES ($1, $2, $3, $4, $5, {POINT.format(lat="$4::float8", lon="$5::float8")}, $6, $7)
 ON CONFLICT (id) DO NOTHING RETURNING true
 """
-HOURS = "INSERT INTO available_restaurant_hours (restaurant_id, day, opens, closes) VALUES ($1, $2, $3::time, $4::time)"
+HOURS = "INSERT INTO available_restaurant_hours (restaurant_id, day, opens, closes) VALUES ($1, $2, $3::text::time, $4::text::time)"
 
 
 async def project(conn: Connection, batch: Sequence[Envelope]) -> None:

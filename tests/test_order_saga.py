@@ -1,0 +1,219 @@
+"""The order saga across accounting, kitchen and delivery, with every module's state and
+every view checked; redelivery of every event changes nothing; views rebuild equal."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from app import subscribers
+from app.infra.db import Pool
+from app.infra.outbox import ORIGIN, committed_head, read_committed
+from tests.food import consumer, courier, details_when, place, restaurant, state
+from tests.helpers import assert_view_equals_rebuild, wait_for_subscriptions
+
+READY_BY = "2027-06-01T12:30:00Z"
+
+
+async def payment(pool: Pool, order_id: str) -> str | None:
+    return await pool.fetchval("SELECT status FROM command.accounting_payments WHERE order_id = $1", UUID(order_id))
+
+
+async def ticket(pool: Pool, order_id: str) -> str | None:
+    return await pool.fetchval("SELECT status FROM command.kitchen_tickets WHERE order_id = $1", UUID(order_id))
+
+
+async def delivery(pool: Pool, order_id: str) -> Any:
+    return await pool.fetchrow("SELECT status, courier_id FROM command.deliveries WHERE order_id = $1", UUID(order_id))
+
+
+async def busy_couriers(pool: Pool) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM command.deliveries WHERE status IN ('ASSIGNED', 'PICKED_UP')"))
+
+
+async def test_approved_order_runs_to_delivery(client: Any, pool: Pool) -> None:
+    ada = await consumer(client, "Ada")
+    shop = await restaurant(client)
+    zed = await courier(client, "Zed")
+    amy = await courier(client, "Amy")  # first free by name
+    order = await place(client, ada, shop["id"], [("marg", 2), ("bread", 1)])
+    assert order["state"] == "APPROVAL_PENDING" and order["total"] == "29.00"
+
+    d = await state(client, order["id"], "APPROVED")
+    assert d["payment"] == {"status": "authorized"}
+    assert d["ticket"] == {"status": "CREATED", "ready_by": None}
+    assert d["delivery"] is None
+    assert d["restaurant"] == {"id": shop["id"], "name": "Pizza Palace"}
+    assert d["line_items"] == [
+        {"menu_item_id": "marg", "name": "Margherita Pizza", "price": "12.50", "quantity": 2},
+        {"menu_item_id": "bread", "name": "Garlic Bread", "price": "4.00", "quantity": 1},
+    ]
+    assert await payment(pool, order["id"]) == "authorized"
+
+    r = await client.post(f"/kitchen/tickets/{order['id']}/accept", json={"ready_by": READY_BY})
+    assert r.status_code == 200, r.text
+    d = await state(client, order["id"], "ACCEPTED")
+    d = await details_when(client, order["id"], lambda x: x["delivery"] is not None)
+    assert d["ticket"] == {"status": "ACCEPTED", "ready_by": READY_BY}
+    assert d["delivery"]["status"] == "ASSIGNED"
+    assert d["delivery"]["courier"] == {"id": amy, "name": "Amy"}
+
+    early = await client.post(f"/deliveries/{order['id']}/pickup")
+    assert early.status_code == 409  # the food is not ready
+    assert (await client.post(f"/kitchen/tickets/{order['id']}/preparing")).status_code == 200
+    await state(client, order["id"], "PREPARING")
+    assert (await client.post(f"/kitchen/tickets/{order['id']}/ready")).status_code == 200
+    await state(client, order["id"], "READY_FOR_PICKUP")
+    await wait_for_subscriptions(pool, await _head(pool), ["delivery"])
+    r = await client.post(f"/deliveries/{order['id']}/pickup")
+    assert r.status_code == 200, r.text
+    d = await state(client, order["id"], "PICKED_UP")
+    assert d["delivery"]["picked_up_at"] is not None
+    assert (await client.post(f"/orders/{order['id']}/cancel")).status_code == 409  # too late
+    assert (await client.post(f"/deliveries/{order['id']}/deliver")).status_code == 200
+    d = await state(client, order["id"], "DELIVERED")
+    assert d["delivery"]["status"] == "DELIVERED" and d["delivery"]["delivered_at"] is not None
+    assert (await client.post(f"/deliveries/{order['id']}/deliver")).status_code == 409
+    await wait_for_subscriptions(pool, await _head(pool), ["accounting"])
+    assert await payment(pool, order["id"]) == "settled"
+    assert await busy_couriers(pool) == 0
+    _ = zed
+
+
+async def _head(pool: Pool) -> Any:
+    async with pool.acquire() as conn:
+        return await committed_head(conn)
+
+
+async def test_declined_payment_rejects_and_leaves_nothing_open(client: Any, pool: Pool) -> None:
+    poor = await consumer(client, "Poor", credit_limit="30.00")
+    shop = await restaurant(client, "Credit Check Cafe")
+    first = await place(client, poor, shop["id"], [("marg", 2)])  # 25.00: fits
+    await state(client, first["id"], "APPROVED")
+    second = await place(client, poor, shop["id"], [("marg", 1)])  # 12.50 more than the 5.00 left
+    d = await state(client, second["id"], "REJECTED")
+    assert d["payment"] == {"status": "declined"} and d["ticket"] is None and d["delivery"] is None
+    assert await payment(pool, second["id"]) == "declined"
+    assert await ticket(pool, second["id"]) == "REJECTED"
+    assert await delivery(pool, second["id"]) is None
+    # Cancelling the first frees its credit: the next order fits again.
+    assert (await client.post(f"/orders/{first['id']}/cancel")).status_code == 200
+    d = await details_when(client, first["id"], lambda x: x["payment"]["status"] == "reversed")
+    assert d["state"] == "CANCELLED"
+    third = await place(client, poor, shop["id"], [("marg", 2)])
+    await state(client, third["id"], "APPROVED")
+
+
+async def test_cancel_after_acceptance_compensates_everywhere(client: Any, pool: Pool) -> None:
+    bea = await consumer(client, "Bea")
+    shop = await restaurant(client, "Cancel Corner")
+    order = await place(client, bea, shop["id"], [("bread", 3)])
+    await state(client, order["id"], "APPROVED")
+    await client.post(f"/kitchen/tickets/{order['id']}/accept", json={"ready_by": READY_BY})
+    d = await details_when(client, order["id"], lambda x: (x["delivery"] or {}).get("status") in ("ASSIGNED", "WAITING"))
+    r = await client.post(f"/orders/{order['id']}/cancel")
+    assert r.status_code == 200 and r.json()["state"] == "CANCELLED"
+    d = await details_when(
+        client, order["id"],
+        lambda x: x["payment"]["status"] == "reversed" and x["ticket"]["status"] == "CANCELLED"
+        and x["delivery"]["status"] == "CANCELLED",
+    )
+    assert d["state"] == "CANCELLED"
+    assert await payment(pool, order["id"]) == "reversed"
+    assert await ticket(pool, order["id"]) == "CANCELLED"
+    assert (await delivery(pool, order["id"]))["status"] == "CANCELLED"
+    assert (await client.post(f"/orders/{order['id']}/cancel")).status_code == 409
+    assert (await client.post(f"/kitchen/tickets/{order['id']}/preparing")).status_code == 409
+
+
+async def test_cancel_while_pending_approval_leaves_nothing_open(client: Any, pool: Pool) -> None:
+    cy = await consumer(client, "Cy")
+    shop = await restaurant(client, "Quick Cancel")
+    order = await place(client, cy, shop["id"], [("bread", 1)])
+    assert (await client.post(f"/orders/{order['id']}/cancel")).status_code == 200
+    head = await _head(pool)
+    await wait_for_subscriptions(pool, head, ["accounting", "kitchen", "delivery", "orders"])
+    await wait_for_subscriptions(pool, await _head(pool), ["accounting", "kitchen", "delivery", "orders"])
+    assert await payment(pool, order["id"]) in ("reversed", None)
+    assert await ticket(pool, order["id"]) == "CANCELLED"
+    d = await details_when(client, order["id"], lambda x: x["state"] == "CANCELLED")
+    assert d["payment"]["status"] in ("pending", "reversed")
+
+
+async def test_delivery_waits_for_a_courier_to_become_available(client: Any, pool: Pool) -> None:
+    # Every courier registered so far becomes unavailable.
+    for row in await pool.fetch("SELECT id FROM command.couriers"):
+        assert (await client.post(f"/couriers/{row['id']}/availability", json={"available": False})).status_code == 200
+    dee = await consumer(client, "Dee")
+    shop = await restaurant(client, "Slow Lane")
+    order = await place(client, dee, shop["id"], [("marg", 1)])
+    await state(client, order["id"], "APPROVED")
+    await client.post(f"/kitchen/tickets/{order['id']}/accept", json={"ready_by": READY_BY})
+    d = await details_when(client, order["id"], lambda x: x["delivery"] is not None)
+    assert d["delivery"] == {"status": "WAITING", "courier": None, "picked_up_at": None, "delivered_at": None}
+    late = await courier(client, "Late Larry", available=False)
+    r = await client.post(f"/couriers/{late}/availability", json={"available": True})
+    assert r.status_code == 200
+    d = await details_when(client, order["id"], lambda x: x["delivery"]["status"] == "ASSIGNED")
+    assert d["delivery"]["courier"] == {"id": late, "name": "Late Larry"}
+
+
+async def test_orders_keep_the_menu_they_were_placed_with(client: Any) -> None:
+    eve = await consumer(client, "Eve")
+    shop = await restaurant(client, "Price Rise")
+    before = await place(client, eve, shop["id"], [("marg", 1)])
+    r = await client.put(f"/restaurants/{shop['id']}/menu", json={"menu": [
+        {"id": "marg", "name": "Margherita Deluxe", "price": "15.00"}]})
+    assert r.status_code == 200 and r.json()["menu_revision"] == 2
+    after = None
+    for _ in range(100):  # the orders module learns the new menu from its event
+        after = await place(client, eve, shop["id"], [("marg", 1)])
+        if after["total"] == "15.00":
+            break
+    assert after is not None and after["total"] == "15.00"
+    old = await details_when(client, before["id"], lambda x: True)
+    assert old["line_items"][0]["price"] == "12.50" and old["total"] == "12.50"
+    assert old["line_items"][0]["name"] == "Margherita Pizza"
+    gone = await client.post("/orders", json={"consumer_id": eve, "restaurant_id": shop["id"],
+                                              "delivery_address": "x", "line_items": [{"menu_item_id": "bread", "quantity": 1}]})
+    assert gone.status_code == 422
+
+
+async def snapshot(pool: Pool) -> dict[str, list[str]]:
+    tables = await pool.fetch(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema IN ('command', 'query') AND table_name NOT IN ('subscriptions', 'idempotency_keys') "
+        "ORDER BY 1, 2"
+    )
+    result = {}
+    for t in tables:
+        rows = await pool.fetch(f'SELECT * FROM "{t["table_schema"]}"."{t["table_name"]}"')
+        result[f"{t['table_schema']}.{t['table_name']}"] = sorted(repr(tuple(r)) for r in rows)
+    return result
+
+
+async def test_redelivering_every_event_to_every_subscriber_changes_nothing(client: Any, pool: Pool) -> None:
+    head = await _head(pool)
+    names = [s.name for s in subscribers.ALL]
+    await wait_for_subscriptions(pool, head, names)
+    await wait_for_subscriptions(pool, await _head(pool), names)  # saga steps appended more
+    before = await snapshot(pool)
+    position = ORIGIN
+    while True:
+        async with pool.acquire() as conn:
+            batch = await read_committed(conn, position, 500)
+        if not batch:
+            break
+        position = batch[-1].position
+        for sub in subscribers.ALL:
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT set_config('search_path', $1, true)", sub.schema)
+                await sub.handle(conn, batch)
+    assert await snapshot(pool) == before
+
+
+async def test_food_views_rebuilt_from_zero_equal_the_live_ones(client: Any, pool: Pool) -> None:
+    head = await _head(pool)
+    await wait_for_subscriptions(pool, head, [*subscribers.VIEWS])
+    for name in ("order_details", "order_history", "available_restaurants"):
+        await assert_view_equals_rebuild(pool, subscribers.VIEWS[name])

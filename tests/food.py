@@ -21,8 +21,14 @@ async def consumer(client: Any, name: str = "Ada", credit_limit: str = "100.00")
 
 async def restaurant(client: Any, name: str = "Pizza Palace", **overrides: Any) -> dict[str, Any]:
     body = {
-        "name": name, "address": "1 Main St", "lat": 48.8566, "lon": 2.3522,
-        "delivery_radius_km": 5, "timezone": "Europe/Paris", "opening_hours": ALL_WEEK, "menu": MENU,
+        "name": name,
+        "address": "1 Main St",
+        "lat": 48.8566,
+        "lon": 2.3522,
+        "delivery_radius_km": 5,
+        "timezone": "Europe/Paris",
+        "opening_hours": ALL_WEEK,
+        "menu": MENU,
         **overrides,
     }
     r = await client.post("/restaurants", json=body)
@@ -37,10 +43,15 @@ async def courier(client: Any, name: str, available: bool = True) -> str:
 
 
 async def place(client: Any, consumer_id: str, restaurant_id: str, lines: list[tuple[str, int]]) -> dict[str, Any]:
-    r = await client.post("/orders", json={
-        "consumer_id": consumer_id, "restaurant_id": restaurant_id, "delivery_address": "2 Side St",
-        "line_items": [{"menu_item_id": i, "quantity": q} for i, q in lines],
-    })
+    r = await client.post(
+        "/orders",
+        json={
+            "consumer_id": consumer_id,
+            "restaurant_id": restaurant_id,
+            "delivery_address": "2 Side St",
+            "line_items": [{"menu_item_id": i, "quantity": q} for i, q in lines],
+        },
+    )
     assert r.status_code == 201, r.text
     return dict(r.json())
 

@@ -29,9 +29,7 @@ def slot(day: int, start_hour: int, end_hour: int) -> tuple[str, str]:
 
 async def reserve(client: Any, room_id: str, user: str, day: int, start: int, end: int) -> Any:
     s, e = slot(day, start, end)
-    return await client.post(
-        "/reservations", json={"room_id": room_id, "user_id": user, "start": s, "end": e}
-    )
+    return await client.post("/reservations", json={"room_id": room_id, "user_id": user, "start": s, "end": e})
 
 
 async def table_rows(pool: Pool, schema: str, table: str) -> list[tuple[Any, ...]]:

@@ -60,9 +60,7 @@ async def test_same_key_with_a_different_body_is_a_conflict(client: Any, pool: P
     body = {"room_id": room["id"], "user_id": "keyed-2", "start": start, "end": end}
     first = await client.post("/reservations", json=body, headers={"Idempotency-Key": "k-2"})
     assert first.status_code == 201
-    other = await client.post(
-        "/reservations", json={**body, "user_id": "someone-else"}, headers={"Idempotency-Key": "k-2"}
-    )
+    other = await client.post("/reservations", json={**body, "user_id": "someone-else"}, headers={"Idempotency-Key": "k-2"})
     assert other.status_code == 409
     assert other.headers["content-type"].startswith("application/problem+json")
     count = await pool.fetchval(
@@ -74,9 +72,7 @@ async def test_same_key_with_a_different_body_is_a_conflict(client: Any, pool: P
 async def test_a_refusal_is_replayed_under_its_key(client: Any) -> None:
     room = await add_room(client, "Keyed 3")
     start, end = slot(13, 9, 10)
-    await client.post(
-        "/reservations", json={"room_id": room["id"], "user_id": "x", "start": start, "end": end}
-    )
+    await client.post("/reservations", json={"room_id": room["id"], "user_id": "x", "start": start, "end": end})
     body = {"room_id": room["id"], "user_id": "y", "start": start, "end": end}
     first = await client.post("/reservations", json=body, headers={"Idempotency-Key": "k-3"})
     again = await client.post("/reservations", json=body, headers={"Idempotency-Key": "k-3"})

@@ -17,9 +17,7 @@ from tests.helpers import assert_view_equals_rebuild, wait_for_subscriptions
 from tests.processes import ServerProcess
 
 
-async def test_sigkill_mid_load_loses_no_acknowledged_command(
-    database_url: str, pool: Pool, tmp_path: Path
-) -> None:
+async def test_sigkill_mid_load_loses_no_acknowledged_command(database_url: str, pool: Pool, tmp_path: Path) -> None:
     server = ServerProcess(database_url, tmp_path / "first.log")
     await anyio.to_thread.run_sync(server.wait_live)
     acknowledged: dict[str, dict[str, str]] = {}
@@ -83,9 +81,7 @@ async def test_sigkill_mid_load_loses_no_acknowledged_command(
 
     in_view = {
         str(r["id"]): r["status"]
-        for r in await pool.fetch(
-            "SELECT id, status FROM query.user_reservations WHERE user_id LIKE 'crash-user-%'"
-        )
+        for r in await pool.fetch("SELECT id, status FROM query.user_reservations WHERE user_id LIKE 'crash-user-%'")
     }
     for reservation_id, reply in acknowledged.items():
         assert reservation_id in in_view, f"acknowledged reservation {reservation_id} is lost"

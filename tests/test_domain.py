@@ -27,9 +27,7 @@ def test_end_must_be_after_start() -> None:
 
 
 def test_change_bumps_version_and_remembers_the_previous_period() -> None:
-    changed, event = domain.change(
-        registered(), room_id=None, start=T0 + H, end=T0 + 2 * H, expected_version=1, at=T0
-    )
+    changed, event = domain.change(registered(), room_id=None, start=T0 + H, end=T0 + 2 * H, expected_version=1, at=T0)
     assert changed.version == 2 and event.previous_start == T0 and event.start == T0 + H
 
 

@@ -20,9 +20,7 @@ async def test_upgrade_downgrade_upgrade(server_url: str, template_database: str
             await conn.close()
             await anyio.to_thread.run_sync(downgrade, url)
             conn = await asyncpg.connect(url)
-            left = await conn.fetchval(
-                "SELECT count(*) FROM pg_namespace WHERE nspname IN ('command', 'query')"
-            )
+            left = await conn.fetchval("SELECT count(*) FROM pg_namespace WHERE nspname IN ('command', 'query')")
             assert left == 0
         finally:
             await conn.close()

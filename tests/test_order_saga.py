@@ -114,9 +114,13 @@ async def test_cancel_after_acceptance_compensates_everywhere(client: Any, pool:
     r = await client.post(f"/orders/{order['id']}/cancel")
     assert r.status_code == 200 and r.json()["state"] == "CANCELLED"
     d = await details_when(
-        client, order["id"],
-        lambda x: x["payment"]["status"] == "reversed" and x["ticket"]["status"] == "CANCELLED"
-        and x["delivery"]["status"] == "CANCELLED",
+        client,
+        order["id"],
+        lambda x: (
+            x["payment"]["status"] == "reversed"
+            and x["ticket"]["status"] == "CANCELLED"
+            and x["delivery"]["status"] == "CANCELLED"
+        ),
     )
     assert d["state"] == "CANCELLED"
     assert await payment(pool, order["id"]) == "reversed"
@@ -162,8 +166,9 @@ async def test_orders_keep_the_menu_they_were_placed_with(client: Any) -> None:
     eve = await consumer(client, "Eve")
     shop = await restaurant(client, "Price Rise")
     before = await place(client, eve, shop["id"], [("marg", 1)])
-    r = await client.put(f"/restaurants/{shop['id']}/menu", json={"menu": [
-        {"id": "marg", "name": "Margherita Deluxe", "price": "15.00"}]})
+    r = await client.put(
+        f"/restaurants/{shop['id']}/menu", json={"menu": [{"id": "marg", "name": "Margherita Deluxe", "price": "15.00"}]}
+    )
     assert r.status_code == 200 and r.json()["menu_revision"] == 2
     after = None
     for _ in range(100):  # the orders module learns the new menu from its event
@@ -174,8 +179,15 @@ async def test_orders_keep_the_menu_they_were_placed_with(client: Any) -> None:
     old = await details_when(client, before["id"], lambda x: True)
     assert old["line_items"][0]["price"] == "12.50" and old["total"] == "12.50"
     assert old["line_items"][0]["name"] == "Margherita Pizza"
-    gone = await client.post("/orders", json={"consumer_id": eve, "restaurant_id": shop["id"],
-                                              "delivery_address": "x", "line_items": [{"menu_item_id": "bread", "quantity": 1}]})
+    gone = await client.post(
+        "/orders",
+        json={
+            "consumer_id": eve,
+            "restaurant_id": shop["id"],
+            "delivery_address": "x",
+            "line_items": [{"menu_item_id": "bread", "quantity": 1}],
+        },
+    )
     assert gone.status_code == 422
 
 

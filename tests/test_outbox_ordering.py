@@ -88,9 +88,7 @@ async def test_late_commit_is_delivered_after_it_commits_and_exactly_once(
         await b.close()
 
 
-async def test_rolled_back_transaction_delivers_nothing(
-    pool: Pool, database_url: str, recorder: EventBus
-) -> None:
+async def test_rolled_back_transaction_delivers_nothing(pool: Pool, database_url: str, recorder: EventBus) -> None:
     a = await asyncpg.connect(database_url)
     b = await asyncpg.connect(database_url)
     try:

@@ -13,17 +13,11 @@ async def test_every_write_is_visible_to_the_read_that_waits_for_it(client: Any)
         r = await reserve(client, room["id"], "ryw-user", day, 8, 9)
         assert r.status_code == 201
         position = r.headers["X-Position"]
-        page = await client.get(
-            "/users/ryw-user/reservations?page_size=100", headers={"X-Min-Position": position}
-        )
+        page = await client.get("/users/ryw-user/reservations?page_size=100", headers={"X-Min-Position": position})
         assert page.status_code == 200
         assert r.json()["id"] in [i["id"] for i in page.json()["items"]]
-        assert tuple(map(int, page.headers["X-View-Position"].split("."))) >= tuple(
-            map(int, position.split("."))
-        )
-        history = await client.get(
-            "/users/ryw-user/reservation-history", headers={"X-Min-Position": position}
-        )
+        assert tuple(map(int, page.headers["X-View-Position"].split("."))) >= tuple(map(int, position.split(".")))
+        history = await client.get("/users/ryw-user/reservation-history", headers={"X-Min-Position": position})
         assert history.json()["items"][0]["reservation_id"] == r.json()["id"]
 
 
@@ -38,7 +32,5 @@ async def test_unreachable_position_answers_412_with_the_view_position(client: A
 
 async def test_bad_consistency_headers_are_400(client: Any) -> None:
     assert (await client.get("/rooms", headers={"X-Min-Position": "yesterday"})).status_code == 400
-    assert (
-        await client.get("/rooms", headers={"X-Min-Position": "1.1", "X-Wait-Ms": "20000"})
-    ).status_code == 400
+    assert (await client.get("/rooms", headers={"X-Min-Position": "1.1", "X-Wait-Ms": "20000"})).status_code == 400
     assert (await client.get("/rooms", headers={"X-Wait-Ms": "soon"})).status_code == 400

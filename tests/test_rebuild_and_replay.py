@@ -60,15 +60,11 @@ async def test_rebuild_while_writes_continue_swaps_in_an_equal_view(client: Any,
     assert schemas == 0
 
 
-async def test_replay_from_zero_leaves_identical_read_tables(
-    client: Any, pool: Pool, database_url: str
-) -> None:
+async def test_replay_from_zero_leaves_identical_read_tables(client: Any, pool: Pool, database_url: str) -> None:
     last = await make_history(client, "replay", 60)
     await wait_for_views(client, last)
     before = {
-        (view.name, table): await table_rows(pool, "query", table)
-        for view in subscribers.VIEWS.values()
-        for table in view.tables
+        (view.name, table): await table_rows(pool, "query", table) for view in subscribers.VIEWS.values() for table in view.tables
     }
     # Reset every view's checkpoint to the origin; a fresh process replays everything
     # over the existing rows.
@@ -80,10 +76,7 @@ async def test_replay_from_zero_leaves_identical_read_tables(
         )
         marker = await add_room(fresh, "replay marker")
         await wait_for_views(fresh, marker["position"], wait_ms=10_000)
-    after = {
-        key: [row for row in await table_rows(pool, "query", key[1]) if "replay marker" not in repr(row)]
-        for key in before
-    }
+    after = {key: [row for row in await table_rows(pool, "query", key[1]) if "replay marker" not in repr(row)] for key in before}
     marker_id = marker["id"]
     after = {k: [row for row in rows if marker_id not in repr(row)] for k, rows in after.items()}
     assert after == before

@@ -25,9 +25,7 @@ async def metrics_of(http: httpx.AsyncClient, server: ServerProcess) -> str:
     return (await http.get(f"{server.url}/metrics")).text
 
 
-async def test_two_processes_share_the_work_and_take_over(
-    database_url: str, pool: Pool, tmp_path: Path
-) -> None:
+async def test_two_processes_share_the_work_and_take_over(database_url: str, pool: Pool, tmp_path: Path) -> None:
     first = ServerProcess(database_url, tmp_path / "a.log")
     await anyio.to_thread.run_sync(first.wait_live)
     second = ServerProcess(database_url, tmp_path / "b.log")
@@ -43,17 +41,12 @@ async def test_two_processes_share_the_work_and_take_over(
                 last = r.json()["position"]
             # Both processes can read their own writes, whichever of them runs the view.
             for server in servers:
-                r = await http.get(
-                    f"{server.url}/rooms?page_size=100", headers={"X-Min-Position": last, "X-Wait-Ms": "5000"}
-                )
+                r = await http.get(f"{server.url}/rooms?page_size=100", headers={"X-Min-Position": last, "X-Wait-Ms": "5000"})
                 assert r.status_code == 200 and len(r.json()["items"]) == 30
 
             events = await pool.fetchval("SELECT count(*) FROM command.outbox")
             owned = [subscription_metric(await metrics_of(http, s), "subscription_owned") for s in servers]
-            applied = [
-                subscription_metric(await metrics_of(http, s), "subscription_events_applied_total")
-                for s in servers
-            ]
+            applied = [subscription_metric(await metrics_of(http, s), "subscription_events_applied_total") for s in servers]
             for name in subscribers.VIEWS:
                 assert owned[0][name] + owned[1][name] == 1, f"{name} must have exactly one owner"
                 assert applied[0][name] + applied[1][name] == events, f"{name}: each event once"

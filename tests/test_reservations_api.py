@@ -82,9 +82,7 @@ async def test_stale_expected_version_is_a_conflict(client: Any) -> None:
     room = await add_room(client, "Stale")
     r = (await reserve(client, room["id"], "a", 7, 9, 10)).json()
     start, end = slot(7, 10, 11)
-    ok = await client.patch(
-        f"/reservations/{r['id']}", json={"start": start, "end": end, "expected_version": 1}
-    )
+    ok = await client.patch(f"/reservations/{r['id']}", json={"start": start, "end": end, "expected_version": 1})
     assert ok.status_code == 200
     stale = await client.patch(f"/reservations/{r['id']}", json={"end": end, "expected_version": 1})
     assert stale.status_code == 409

@@ -37,12 +37,8 @@ async def names(pool: Pool, table: str) -> list[str]:
     return [r["name"] for r in await pool.fetch(f"SELECT name FROM query.{table} ORDER BY ctid")]
 
 
-async def test_failing_subscriber_stalls_visibly_and_resumes_without_skipping(
-    client: Any, pool: Pool, database_url: str
-) -> None:
-    await pool.execute(
-        "CREATE TABLE query.fragile_seen (name text); CREATE TABLE query.sturdy_seen (name text)"
-    )
+async def test_failing_subscriber_stalls_visibly_and_resumes_without_skipping(client: Any, pool: Pool, database_url: str) -> None:
+    await pool.execute("CREATE TABLE query.fragile_seen (name text); CREATE TABLE query.sturdy_seen (name text)")
     bus = EventBus()
     host = SubscriptionHost(
         [Subscription("fragile", fragile, schema="query"), Subscription("sturdy", sturdy, schema="query")],

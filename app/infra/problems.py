@@ -11,6 +11,7 @@ class Problem(Exception):
     type_slug = "bad-request"
 
     def __init__(self, detail: str, **extra: Any) -> None:
+        assert not extra.keys() & {"type", "title", "status", "detail", "instance"}, extra
         super().__init__(detail)
         self.detail = detail
         self.extra = extra

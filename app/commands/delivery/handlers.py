@@ -115,7 +115,7 @@ async def pick_up(conn: Connection, clock: Clock, order_id: UUID) -> DeliverySta
     status, _, ready = await _load(conn, order_id)
     if status != "ASSIGNED" or not ready:
         why = "the order is not ready for pickup" if status == "ASSIGNED" else f"the delivery is {status}"
-        raise Conflict(f"cannot pick up: {why}", status=status)
+        raise Conflict(f"cannot pick up: {why}", delivery_status=status)
     now = clock.now()
     await conn.execute(store.PICKED_UP, order_id, now)
     position = await outbox.append(conn, [DeliveryPickedUp(order_id=order_id, at=now)])
@@ -126,7 +126,7 @@ async def deliver(conn: Connection, clock: Clock, order_id: UUID) -> DeliverySta
     await store.serialize_assignment(conn)
     status, courier_id, _ = await _load(conn, order_id)
     if status != "PICKED_UP":
-        raise Conflict(f"cannot deliver: the delivery is {status}", status=status)
+        raise Conflict(f"cannot deliver: the delivery is {status}", delivery_status=status)
     now = clock.now()
     await conn.execute(store.DELIVERED, order_id, now)
     events: list[Event] = [DeliveryDelivered(order_id=order_id, at=now)]

@@ -39,7 +39,7 @@ async def advance_ticket(
         raise NotFound(f"there is no kitchen ticket for order {order_id}")
     required, target = STEPS[step]
     if status != required:
-        raise Conflict(f"a ticket in status {status} cannot go to {target}", status=status)
+        raise Conflict(f"a ticket in status {status} cannot go to {target}", ticket_status=status)
     now = clock.now()
     await conn.execute(SAVE, order_id, target, ready_by, now)
     if step == "accept":

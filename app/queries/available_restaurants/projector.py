@@ -24,7 +24,9 @@ INSERT INTO available_restaurants (id, name, address, lat, lon, location, delive
 VALUES ($1, $2, $3, $4, $5, {POINT.format(lat="$4::float8", lon="$5::float8")}, $6, $7)
 ON CONFLICT (id) DO NOTHING RETURNING true
 """
-HOURS = "INSERT INTO available_restaurant_hours (restaurant_id, day, opens, closes) VALUES ($1, $2, $3::text::time, $4::text::time)"
+HOURS = (
+    "INSERT INTO available_restaurant_hours (restaurant_id, day, opens, closes) VALUES ($1, $2, $3::text::time, $4::text::time)"
+)
 
 
 async def project(conn: Connection, batch: Sequence[Envelope]) -> None:

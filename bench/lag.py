@@ -26,7 +26,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.processes import ServerProcess  # noqa: E402
+from tests.processes import ServerProcess
 
 VIEWS = {
     "user_reservations": "/users/bench-lag/reservations?page_size=1",
@@ -68,7 +68,7 @@ async def run(url: str, seconds: float, interval: float) -> dict[str, list[float
                 continue
             token = r.headers["X-Position"]
 
-            async def wait(view: str, path: str) -> None:
+            async def wait(view: str, path: str, token: str = token, committed: float = committed) -> None:
                 g = await http.get(path, headers={"X-Min-Position": token, "X-Wait-Ms": "5000"})
                 assert g.status_code == 200, g.text
                 lags[view].append(max(0.0, time.perf_counter() - committed - round_trip))

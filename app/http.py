@@ -14,6 +14,7 @@ import anyio
 import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -115,7 +116,7 @@ class RequestMetrics:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -131,8 +132,9 @@ class RequestMetrics:
             await self.app(scope, receive, send_wrapper)
         finally:
             services: Services = scope["litestar_app"].state.services
-            route = scope.get("path_template") or "unmatched"  # type: ignore[typeddict-item]
-            services.metrics.observe_request(scope["method"], route, status_code, time.perf_counter() - started)
+            route = str(scope.get("path_template") or "unmatched")
+            method = str(scope.get("method", "GET"))
+            services.metrics.observe_request(method, route, status_code, time.perf_counter() - started)
 
 
 @get("/health/live", tags=["operations"], summary="The process is up")

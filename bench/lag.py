@@ -79,9 +79,7 @@ async def run(url: str, seconds: float, interval: float) -> dict[str, list[float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--interval", type=float, default=0.05)
     args = parser.parse_args()
@@ -97,9 +95,7 @@ def main() -> None:
         lags = asyncio.run(run(server.url, args.seconds, args.interval))
     finally:
         server.stop()
-    version = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
+    version = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     print(f"commit {version}; {args.seconds:.0f}s at one command every {args.interval * 1000:.0f} ms")
     print(f"{'view':<22} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for view, values in lags.items():

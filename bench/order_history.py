@@ -161,16 +161,17 @@ def main() -> None:
     asyncio.run(generate(url, args.orders))
     asyncio.run(project(url))
     asyncio.run(explain(url))
-    server = ServerProcess(url, Path(tempfile.gettempdir()) / "bench-orders.log", RUN_SUBSCRIPTIONS="false",
-                           LOG_LEVEL="WARNING")
+    server = ServerProcess(url, Path(tempfile.gettempdir()) / "bench-orders.log", RUN_SUBSCRIPTIONS="false", LOG_LEVEL="WARNING")
     try:
         server.wait_live()
         asyncio.run(measure(server.url, args.clients, 200))  # warm-up
         ms = [v * 1000 for v in asyncio.run(measure(server.url, args.clients, args.requests))]
     finally:
         server.stop()
-    print(f"\nGET /consumers/{{id}}/orders?keywords=pizza,curry&status=APPROVAL_PENDING, {args.clients} clients, "
-          f"{len(ms)} requests: p50 {pct(ms, 0.5):.2f} ms, p99 {pct(ms, 0.99):.2f} ms")
+    print(
+        f"\nGET /consumers/{{id}}/orders?keywords=pizza,curry&status=APPROVAL_PENDING, {args.clients} clients, "
+        f"{len(ms)} requests: p50 {pct(ms, 0.5):.2f} ms, p99 {pct(ms, 0.99):.2f} ms"
+    )
 
 
 if __name__ == "__main__":

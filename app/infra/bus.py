@@ -77,7 +77,7 @@ class EventBus:
     async def _bridge(self, conn: Connection) -> None:
         own_pid = conn.get_server_pid()
 
-        def on_notify(_c: object, pid: int, _channel: str, _payload: str) -> None:
+        def on_notify(_c: object, pid: int, _channel: str, _payload: object) -> None:
             if pid != own_pid:
                 self.wake_all()
 

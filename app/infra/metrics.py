@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -87,7 +87,7 @@ class Metrics:
 
 
 def _subscription_lines(samples: list[SubscriptionSample]) -> list[str]:
-    gauges = [
+    gauges: list[tuple[str, str, Callable[[SubscriptionSample], float]]] = [
         ("subscription_position_xid", "Checkpoint: transaction id part.", lambda s: s.position_xid),
         ("subscription_position_id", "Checkpoint: outbox id part.", lambda s: s.position_id),
         ("subscription_lag_events", "Committed events not yet applied.", lambda s: s.lag_events),

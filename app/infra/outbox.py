@@ -113,15 +113,14 @@ async def has_more_after(conn: Connection, after: Position) -> bool:
     return bool(await conn.fetchval(ANY_AFTER, after.xid, after.id))
 
 
-HEAD = """
-SELECT xid, id FROM command.outbox
-WHERE xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-ORDER BY xid DESC, id DESC LIMIT 1
-"""
+# Every row this statement's snapshot sees is committed; some may still be held back
+# from readers by an older open transaction. Waiting for a subscription to reach this
+# position waits for all of them.
+HEAD = "SELECT xid, id FROM command.outbox ORDER BY xid DESC, id DESC LIMIT 1"
 
 
 async def committed_head(conn: Connection) -> Position:
-    """The position of the last event a reader can take right now."""
+    """The position of the last committed event (readers will reach it, in order)."""
     row = await conn.fetchrow(HEAD)
     return ORIGIN if row is None else Position(row["xid"], row["id"])
 

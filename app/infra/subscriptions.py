@@ -148,7 +148,7 @@ class Runner:
             if more and not batch:
                 # Committed events exist but an older open transaction holds them back:
                 # poll again shortly (it may write no event, so nobody would wake us).
-                held_back_delay = min(max(held_back_delay * 2, 0.001), 0.05)
+                held_back_delay = min(max(held_back_delay * 2, 0.0005), 0.004)
                 await self.wakeup.wait(timeout=held_back_delay)
             elif not more:
                 await self.wakeup.wait(timeout=self.idle_poll_s)

@@ -78,7 +78,7 @@ async def command(
     *,
     body: Any = None,
     key: str | None = None,
-) -> Response[bytes]:
+) -> Response[Any]:
     """Run a command (see idempotency.run_command) and answer with its stored response."""
     key = check_key(key)
     outcome = await run_command(

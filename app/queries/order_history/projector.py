@@ -31,7 +31,7 @@ def words(*texts: str) -> list[str]:
 
 
 async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
-    placed = []
+    placed: list[tuple[object, ...]] = []
     for envelope in batch:
         match envelope.event:
             case OrderPlaced() as e:

@@ -35,7 +35,8 @@ class Filters(msgspec.Struct, frozen=True):
 
 
 def build(consumer_id: UUID, f: Filters, after: tuple[datetime, UUID] | None, limit: int) -> tuple[str, list[Any]]:
-    clauses, args = ["consumer_id = $1"], [consumer_id]
+    clauses: list[str] = ["consumer_id = $1"]
+    args: list[Any] = [consumer_id]
 
     def add(fragment: str, value: Any) -> None:
         args.append(value)

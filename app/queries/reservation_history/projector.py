@@ -30,7 +30,7 @@ ON CONFLICT (event_id) DO NOTHING
 
 
 async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for envelope in batch:
         match envelope.event:
             case RoomAdded(room_id=room_id, name=name):

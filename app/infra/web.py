@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -148,6 +149,16 @@ async def strict_body(request: Request[Any, Any, Any], body_type: type[T]) -> T:
 
 def encode_cursor(*values: Any) -> str:
     return base64.urlsafe_b64encode(msgspec.json.encode(values)).decode().rstrip("=")
+
+
+Item = TypeVar("Item")
+
+
+def page_of(found: list[Item], page_size: int, sort_key: Callable[[Item], tuple[Any, ...]]) -> tuple[list[Item], str | None]:
+    """A page from `page_size + 1` rows fetched: the rows, and the cursor after the last
+    one (None when that was the last page)."""
+    items = found[:page_size]
+    return items, (encode_cursor(*sort_key(items[-1])) if len(found) > page_size else None)
 
 
 def decode_cursor(cursor: str, types: Any) -> Any:

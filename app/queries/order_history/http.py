@@ -19,7 +19,7 @@ from app.infra.web import (
     WaitMs,
     aware,
     decode_cursor,
-    encode_cursor,
+    page_of,
     read_position,
     view_response,
 )
@@ -69,8 +69,7 @@ async def consumer_orders(
     position = await read_position(services, VIEW, x_min_position, x_wait_ms)
     after = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else None
     found = await store.history(services.pool, consumer_id, filters, after, page_size + 1)
-    items, more = found[:page_size], len(found) > page_size
-    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if more else None
+    items, next_cursor = page_of(found, page_size, lambda o: (o.created_at, o.id))
     return view_response(OrderPage(items, next_cursor), position)
 
 

@@ -16,7 +16,7 @@ from app.infra.web import (
     ServicesDep,
     WaitMs,
     decode_cursor,
-    encode_cursor,
+    page_of,
     read_position,
     view_response,
 )
@@ -45,8 +45,7 @@ async def history(
     position = await read_position(services, VIEW, x_min_position, x_wait_ms)
     after = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else None
     found = await store.history_of(services.pool, user_id, page_size, after)
-    items, more = found[:page_size], len(found) > page_size
-    next_cursor = encode_cursor(items[-1].at, items[-1].event_id) if more else None
+    items, next_cursor = page_of(found, page_size, lambda h: (h.at, h.event_id))
     return view_response(HistoryPage(items, next_cursor), position)
 
 

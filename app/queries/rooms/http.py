@@ -14,7 +14,7 @@ from app.infra.web import (
     ServicesDep,
     WaitMs,
     decode_cursor,
-    encode_cursor,
+    page_of,
     read_position,
     view_response,
 )
@@ -38,8 +38,7 @@ async def list_rooms(
     position = await read_position(services, VIEW, x_min_position, x_wait_ms)
     after = decode_cursor(cursor, tuple[str, UUID]) if cursor else None
     rooms = await store.list_rooms(services.pool, page_size, after)
-    items, more = rooms[:page_size], len(rooms) > page_size
-    next_cursor = encode_cursor(items[-1].name, items[-1].id) if more else None
+    items, next_cursor = page_of(rooms, page_size, lambda r: (r.name, r.id))
     return view_response(RoomPage(items, next_cursor), position)
 
 

@@ -17,7 +17,7 @@ from app.infra.web import (
     ServicesDep,
     WaitMs,
     decode_cursor,
-    encode_cursor,
+    page_of,
     read_position,
     view_response,
 )
@@ -52,8 +52,7 @@ async def list_reservations(
     position = await read_position(services, VIEW, x_min_position, x_wait_ms)
     after = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else None
     found = await store.list_for_user(services.pool, user_id, status.value if status else None, page_size, after)
-    items, more = found[:page_size], len(found) > page_size
-    next_cursor = encode_cursor(items[-1].start, items[-1].id) if more else None
+    items, next_cursor = page_of(found, page_size, lambda r: (r.start, r.id))
     return view_response(UserReservationPage(items, next_cursor), position)
 
 

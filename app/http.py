@@ -181,7 +181,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             max_size=settings.pool_max_size,
             idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms,
         )
-        bus, positions = EventBus(), ViewPositions()
+        bus = EventBus()
+        positions = ViewPositions(poke=bus.poke)
         services = Services(pool, bus, clock or SystemClock(), positions, Metrics(), url, head)
         app.state.services = services
         try:

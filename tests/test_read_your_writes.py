@@ -34,3 +34,11 @@ async def test_bad_consistency_headers_are_400(client: Any) -> None:
     assert (await client.get("/rooms", headers={"X-Min-Position": "yesterday"})).status_code == 400
     assert (await client.get("/rooms", headers={"X-Min-Position": "1.1", "X-Wait-Ms": "20000"})).status_code == 400
     assert (await client.get("/rooms", headers={"X-Wait-Ms": "soon"})).status_code == 400
+
+
+async def test_a_view_reaches_positions_of_events_it_ignores(client: Any) -> None:
+    room = await add_room(client, "RYW ignored")
+    r = await reserve(client, room["id"], "ryw-ignored", 3, 8, 9)
+    # The rooms view does not act on reservation events, yet it must say it has seen them.
+    page = await client.get("/rooms", headers={"X-Min-Position": r.headers["X-Position"], "X-Wait-Ms": "1000"})
+    assert page.status_code == 200

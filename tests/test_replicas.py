@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from uuid import UUID
 
 import anyio
 import httpx
@@ -44,12 +45,25 @@ async def test_two_processes_share_the_work_and_take_over(database_url: str, poo
                 r = await http.get(f"{server.url}/rooms?page_size=100", headers={"X-Min-Position": last, "X-Wait-Ms": "5000"})
                 assert r.status_code == 200 and len(r.json()["items"]) == 30
 
+            # A view that ignores room events still reaches their positions promptly on
+            # either replica: the waiter pokes the view's runner, wherever it runs.
+            for server in servers:
+                started = time.monotonic()
+                r = await http.get(
+                    f"{server.url}/consumers/{UUID(int=1)}/orders", headers={"X-Min-Position": last, "X-Wait-Ms": "3000"}
+                )
+                assert r.status_code == 200, r.text
+                assert time.monotonic() - started < 1.0
+
             events = await pool.fetchval("SELECT count(*) FROM command.outbox")
             owned = [subscription_metric(await metrics_of(http, s), "subscription_owned") for s in servers]
             applied = [subscription_metric(await metrics_of(http, s), "subscription_events_applied_total") for s in servers]
             for name in subscribers.VIEWS:
                 assert owned[0][name] + owned[1][name] == 1, f"{name} must have exactly one owner"
-                assert applied[0][name] + applied[1][name] == events, f"{name}: each event once"
+                if name in ("rooms", "user_reservations", "reservation_history", "room_popularity"):
+                    assert applied[0][name] + applied[1][name] == events, f"{name}: each event once"
+                else:  # not woken by room events: passes over them later, still at most once
+                    assert applied[0][name] + applied[1][name] <= events, f"{name}: never twice"
 
             # Kill whoever owns the rooms view; the other must take everything over.
             owner = first if owned[0]["rooms"] == 1 else second

@@ -1,15 +1,21 @@
-"""In-process event bus: wakes subscribers when events commit.
+"""In-process event bus: wakes subscribers when events they act on commit.
 
 Subscribers pull committed events from the outbox themselves (each at its own
 checkpoint), so the bus carries wake-ups, not payloads: a slow subscriber never
-holds memory or blocks a fast one. In the committing process the wake-up is direct
-(no poll delay); other processes are woken by one coalesced `NOTIFY` per burst of
-commits, which they receive through `LISTEN`.
+holds memory or blocks a fast one. A commit wakes only the subscribers interested in
+the event types it appended (the others would read and pass over them; they catch up
+at their next wake-up, idle poll, or when a reader waits for their position). In the
+committing process the wake-up is direct (no poll delay); other processes are woken
+by one coalesced `NOTIFY` per burst of commits, whose payload names the event types
+(and the subscriptions a reader asked to catch up).
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 
 import anyio
 
@@ -18,6 +24,29 @@ from app.infra.db import Connection, connect
 log = logging.getLogger(__name__)
 
 CHANNEL = "outbox_committed"
+_PAYLOAD_LIMIT = 7000  # NOTIFY payloads must stay under 8000 bytes
+_POKE = "!"  # payload item "!name": wake that subscription, whatever it is interested in
+
+# The event types the current task's transaction appended (see `collecting_types`).
+_appended: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("appended_types", default=None)
+
+
+def note_appended(types: Collection[str]) -> None:
+    """Called by the outbox on append, inside the writer's transaction."""
+    collected = _appended.get()
+    if collected is not None:
+        collected.update(types)
+
+
+@contextmanager
+def collecting_types() -> Iterator[set[str]]:
+    """Collects the event types appended in this block (by this task)."""
+    collected: set[str] = set()
+    token = _appended.set(collected)
+    try:
+        yield collected
+    finally:
+        _appended.reset(token)
 
 
 class Wakeup:
@@ -42,19 +71,50 @@ class Wakeup:
 class EventBus:
     def __init__(self) -> None:
         self._subscribers: dict[str, Wakeup] = {}
+        self._interests: dict[str, frozenset[str] | None] = {}
         self._notify_wanted = Wakeup()
+        self._pending: set[str] = set()
 
-    def subscribe(self, name: str) -> Wakeup:
+    def subscribe(self, name: str, interest: Collection[str] | None = None) -> Wakeup:
+        """`interest`: the event types that wake this subscriber (None: every commit)."""
+        self._interests[name] = frozenset(interest) if interest else None
         return self._subscribers.setdefault(name, Wakeup())
 
     def wake_all(self) -> None:
         for wakeup in self._subscribers.values():
             wakeup.set()
 
-    def committed(self) -> None:
-        """Call after a transaction that appended events has committed."""
-        self.wake_all()
+    def _wake_interested(self, types: Collection[str]) -> None:
+        for name, wakeup in self._subscribers.items():
+            interest = self._interests.get(name)
+            if interest is None or not interest.isdisjoint(types):
+                wakeup.set()
+
+    def committed(self, types: Collection[str] | None = None) -> None:
+        """Call after a transaction that appended events (of `types`; None: unknown) committed."""
+        if types is None:
+            self.wake_all()
+        else:
+            self._wake_interested(types)
+        self._pending.update(types if types is not None else {""})
         self._notify_wanted.set()
+
+    def poke(self, name: str) -> None:
+        """Make subscription `name` look at the outbox now, in whichever process runs it."""
+        if name in self._subscribers:
+            self._subscribers[name].set()
+        self._pending.add(_POKE + name)
+        self._notify_wanted.set()
+
+    def _on_payload(self, payload: str) -> None:
+        items = set(payload.split(",")) if payload else {""}
+        if "" in items:
+            self.wake_all()
+            return
+        for item in items:
+            if item.startswith(_POKE) and item[1:] in self._subscribers:
+                self._subscribers[item[1:]].set()
+        self._wake_interested(items)
 
     async def run_bridge(self, database_url: str) -> None:
         """LISTEN for other processes' commits and NOTIFY them of ours, until cancelled."""
@@ -77,9 +137,9 @@ class EventBus:
     async def _bridge(self, conn: Connection) -> None:
         own_pid = conn.get_server_pid()
 
-        def on_notify(_c: object, pid: int, _channel: str, _payload: object) -> None:
+        def on_notify(_c: object, pid: int, _channel: str, payload: object) -> None:
             if pid != own_pid:
-                self.wake_all()
+                self._on_payload(str(payload))
 
         await conn.add_listener(CHANNEL, on_notify)
         # Events committed while we were not listening: look once.
@@ -87,6 +147,10 @@ class EventBus:
         while True:
             # Coalesced: any number of commits during one NOTIFY round trip cost one more.
             if await self._notify_wanted.wait(timeout=5.0):
-                await conn.execute(f"NOTIFY {CHANNEL}")
+                pending, self._pending = self._pending, set()
+                payload = ",".join(sorted(pending))
+                if "" in pending or len(payload) > _PAYLOAD_LIMIT:
+                    payload = ""
+                await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
             else:
                 await conn.execute("SELECT 1")  # notice a dead connection while idle

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from app.infra.bus import Wakeup
 from app.infra.db import Connection, Pool
@@ -36,8 +37,13 @@ class ViewPositions:
 
     POLL_S = 0.01
 
-    def __init__(self) -> None:
+    POKE_EVERY_S = 0.25
+
+    def __init__(self, poke: Callable[[str], None] | None = None) -> None:
         self._advanced: dict[str, Wakeup] = {}
+        # Wakes the view's runner, in whichever process: it may hold a checkpoint past
+        # events it ignores, which it writes once woken and caught up (see Runner.persisted).
+        self._poke = poke
 
     def advanced(self, view: str) -> None:
         self._wakeup(view).set()
@@ -47,6 +53,7 @@ class ViewPositions:
 
     async def wait_for(self, pool: Pool, view: str, target: Position, wait_ms: int) -> Position:
         deadline = time.monotonic() + wait_ms / 1000
+        poked_at = 0.0
         while True:
             current = await view_position(pool, view)
             if current >= target:
@@ -54,6 +61,9 @@ class ViewPositions:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise PositionNotReached(view, current)
+            if self._poke is not None and time.monotonic() - poked_at >= self.POKE_EVERY_S:
+                self._poke(view)
+                poked_at = time.monotonic()
             await self._wakeup(view).wait(timeout=min(remaining, self.POLL_S))
 
 

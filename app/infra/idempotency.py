@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from app.infra.bus import EventBus
+from app.infra.bus import EventBus, collecting_types
 from app.infra.db import Connection, Pool
 from app.infra.problems import BadRequest, Conflict, Problem
 
@@ -75,15 +75,16 @@ async def run_command(
     key_fingerprint: bytes = b"",
 ) -> Outcome:
     """Run `work(conn)` in a transaction; it returns (status, response) or raises a Problem."""
-    async with pool.acquire() as conn:
-        if key is None:
-            async with conn.transaction():
-                status, result = await work(conn)
-            outcome = _success(status, result)
-        else:
-            outcome = await _run_once(conn, work, instance, key, key_fingerprint)
-    if outcome.position is not None:
-        bus.committed()
+    with collecting_types() as appended:
+        async with pool.acquire() as conn:
+            if key is None:
+                async with conn.transaction():
+                    status, result = await work(conn)
+                outcome = _success(status, result)
+            else:
+                outcome = await _run_once(conn, work, instance, key, key_fingerprint)
+    if appended:
+        bus.committed(appended)
     if outcome.problem:
         raise StoredProblem(outcome)
     return outcome

@@ -19,6 +19,7 @@ from uuid import UUID
 import msgspec
 
 from app.events import Event, event_class, event_type
+from app.infra.bus import note_appended
 from app.infra.clock import uuid7
 from app.infra.db import Connection
 
@@ -63,10 +64,12 @@ RETURNING xid, id
 
 async def append(conn: Connection, events: Sequence[Event]) -> Position:
     """Append events in the caller's transaction; returns the position of the last one."""
+    types = [event_type(type(e)) for e in events]
+    note_appended(types)
     rows = await conn.fetch(
         APPEND,
         [uuid7() for _ in events],
-        [event_type(type(e)) for e in events],
+        types,
         [e.VERSION for e in events],
         [e.stream_id() for e in events],
         [_encoder.encode(e).decode() for e in events],

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 import anyio
 import anyio.abc
 
-from app.infra.bus import EventBus, Wakeup
+from app.events import Event, event_type
+from app.infra.bus import EventBus, Wakeup, collecting_types
 from app.infra.consistency import ViewPositions
 from app.infra.db import Connection, Pool, connect
 from app.infra.outbox import ORIGIN, Envelope, Position, has_more_after, read_committed
@@ -47,6 +48,12 @@ class Subscription:
     batch_size: int = 500
     # A process manager appends events of its own: their commit must wake the bus.
     emits_events: bool = False
+    # The event types the handler acts on (empty: all). A batch with none of them runs
+    # no transaction: the checkpoint moves past it in memory and is written later.
+    handles: tuple[type[Event], ...] = ()
+
+    def acts_on(self, batch: Sequence[Envelope]) -> bool:
+        return not self.handles or any(isinstance(e.event, self.handles) for e in batch)
 
 
 class State(enum.Enum):
@@ -126,15 +133,18 @@ class Runner:
     wakeup: Wakeup
     positions: ViewPositions
     stats: RunnerStats = field(default_factory=RunnerStats)
-    on_commit: Callable[[], None] | None = None
-    idle_poll_s: float = 5.0
+    on_commit: Callable[[set[str]], None] | None = None
+    idle_poll_s: float = 1.0
     retry_base_s: float = 0.05
     retry_max_s: float = 5.0
     stall_after: int = 5
+    # The checkpoint as written in the database; `stats.position` runs ahead of it over
+    # batches with no event the subscriber acts on, which cost no transaction.
+    persisted: Position = ORIGIN
 
     async def run(self) -> None:
         sub = self.subscription
-        self.stats.position = await ensure_checkpoint(self.pool, sub.name)
+        self.stats.position = self.persisted = await ensure_checkpoint(self.pool, sub.name)
         self.stats.state = State.RUNNING
         log.info("subscription %s running from %s", sub.name, self.stats.position.token())
         held_back_delay = 0.0
@@ -143,8 +153,13 @@ class Runner:
                 batch = await read_committed(conn, self.stats.position, sub.batch_size)
                 more = len(batch) == sub.batch_size or (not batch and await has_more_after(conn, self.stats.position))
             if batch:
-                await self._apply_with_retries(batch)
+                if sub.acts_on(batch):
+                    await self._apply_with_retries(batch)
+                else:
+                    self._pass_over(batch)
                 held_back_delay = 0.0
+            if not more and self.stats.position != self.persisted:
+                await self._flush()  # caught up: write where we are, for readers waiting on it
             if more and not batch:
                 # Committed events exist but an older open transaction holds them back:
                 # poll again shortly (it may write no event, so nobody would wake us).
@@ -152,6 +167,21 @@ class Runner:
                 await self.wakeup.wait(timeout=held_back_delay)
             elif not more:
                 await self.wakeup.wait(timeout=self.idle_poll_s)
+
+    def _pass_over(self, batch: Sequence[Envelope]) -> None:
+        self.stats.position = batch[-1].position
+        self.stats.events_applied += len(batch)
+
+    async def _flush(self) -> None:
+        sub, target = self.subscription, self.stats.position
+        moved = await self.pool.fetchval(
+            ADVANCE, sub.name, self.persisted.xid, self.persisted.id, target.xid, target.id, sub.schema
+        )
+        if moved is None:
+            await self._reload(CheckpointMoved(f"{sub.name}: checkpoint is no longer {self.persisted.token()}"))
+            return
+        self.persisted = target
+        self.positions.advanced(sub.name)
 
     async def _apply_with_retries(self, batch: Sequence[Envelope]) -> None:
         try:
@@ -204,18 +234,20 @@ class Runner:
 
     async def _apply(self, batch: Sequence[Envelope]) -> None:
         sub = self.subscription
-        before = self.stats.position
-        self.stats.position = await apply_batch(self.pool, sub.name, sub.schema, sub.handle, before, batch)
+        with collecting_types() as appended:
+            self.stats.position = self.persisted = await apply_batch(
+                self.pool, sub.name, sub.schema, sub.handle, self.persisted, batch
+            )
         self.stats.events_applied += len(batch)
         self.stats.last_applied_at = time.time()
         self.positions.advanced(sub.name)
-        if self.on_commit is not None:
-            self.on_commit()
+        if self.on_commit is not None and appended:
+            self.on_commit(appended)
 
     async def _reload(self, exc: CheckpointMoved) -> None:
         self.stats.checkpoint_conflicts += 1
         log.error("subscription %s: %s; reloading the checkpoint", self.subscription.name, exc)
-        self.stats.position = await ensure_checkpoint(self.pool, self.subscription.name)
+        self.stats.position = self.persisted = await ensure_checkpoint(self.pool, self.subscription.name)
 
     async def _mark_stalled(self) -> None:
         try:
@@ -276,7 +308,7 @@ class SubscriptionHost:
                     runner = Runner(
                         sub,
                         self.pool,
-                        self.bus.subscribe(sub.name),
+                        self.bus.subscribe(sub.name, [event_type(t) for t in sub.handles] or None),
                         self.positions,
                         on_commit=self.bus.committed if sub.emits_events else None,
                     )

@@ -83,4 +83,10 @@ async def react(conn: Connection, batch: Sequence[outbox.Envelope]) -> None:
                 await close(conn, e.order_id, "settled", e.at)
 
 
-subscription = Subscription("accounting", react, schema="command", emits_events=True)
+subscription = Subscription(
+    "accounting",
+    react,
+    schema="command",
+    emits_events=True,
+    handles=(ConsumerRegistered, OrderPlaced, OrderCancelled, DeliveryDelivered),
+)

@@ -29,4 +29,10 @@ async def react(conn: Connection, batch: Sequence[outbox.Envelope]) -> None:
             await outbox.append(conn, events)
 
 
-subscription = Subscription("delivery", react, schema="command", emits_events=True)
+subscription = Subscription(
+    "delivery",
+    react,
+    schema="command",
+    emits_events=True,
+    handles=(TicketAccepted, TicketStatusChanged, OrderCancelled),
+)

@@ -49,4 +49,10 @@ async def react(conn: Connection, batch: Sequence[outbox.Envelope]) -> None:
                     await outbox.append(conn, [TicketCancelled(order_id=e.order_id, at=e.at)])
 
 
-subscription = Subscription("kitchen", react, schema="command", emits_events=True)
+subscription = Subscription(
+    "kitchen",
+    react,
+    schema="command",
+    emits_events=True,
+    handles=(OrderPlaced, PaymentAuthorized, PaymentDeclined, OrderCancelled),
+)

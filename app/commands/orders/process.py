@@ -41,4 +41,20 @@ async def react(conn: Connection, batch: Sequence[Envelope]) -> None:
                 await handlers.move_order(conn, e.order_id, "DELIVERED", e.at)
 
 
-subscription = Subscription(NAME, react, schema="command", emits_events=True)
+subscription = Subscription(
+    NAME,
+    react,
+    schema="command",
+    emits_events=True,
+    handles=(
+        ConsumerRegistered,
+        RestaurantRegistered,
+        MenuRevised,
+        TicketCreated,
+        PaymentDeclined,
+        TicketAccepted,
+        TicketStatusChanged,
+        DeliveryPickedUp,
+        DeliveryDelivered,
+    ),
+)

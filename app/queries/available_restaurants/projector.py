@@ -39,4 +39,6 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
                     await conn.executemany(HOURS, [(e.restaurant_id, w.day, w.open, w.close) for w in e.opening_hours])
 
 
-subscription = Subscription(VIEW, project, schema="query", tables=("available_restaurants", "available_restaurant_hours"))
+subscription = Subscription(
+    VIEW, project, schema="query", tables=("available_restaurants", "available_restaurant_hours"), handles=(RestaurantRegistered,)
+)

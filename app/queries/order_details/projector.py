@@ -120,4 +120,26 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
                 await conn.execute(DELIVERY, e.order_id, "CANCELLED", None, None, None, None, e.at)
 
 
-subscription = Subscription(VIEW, project, schema="query", tables=("order_details",))
+subscription = Subscription(
+    VIEW,
+    project,
+    schema="query",
+    tables=("order_details",),
+    handles=(
+        OrderPlaced,
+        OrderStateChanged,
+        OrderCancelled,
+        PaymentAuthorized,
+        PaymentDeclined,
+        PaymentReversed,
+        TicketCreated,
+        TicketAccepted,
+        TicketStatusChanged,
+        TicketCancelled,
+        DeliveryWaiting,
+        CourierAssigned,
+        DeliveryPickedUp,
+        DeliveryDelivered,
+        DeliveryCancelled,
+    ),
+)

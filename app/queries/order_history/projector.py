@@ -63,4 +63,6 @@ async def _flush(conn: Connection, placed: list[tuple[object, ...]]) -> None:
         placed.clear()
 
 
-subscription = Subscription(VIEW, project, schema="query", tables=("order_history",))
+subscription = Subscription(
+    VIEW, project, schema="query", tables=("order_history",), handles=(OrderPlaced, OrderStateChanged, OrderCancelled)
+)

@@ -90,4 +90,15 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
         await conn.executemany(RECORD, rows)
 
 
-subscription = Subscription(VIEW, project, schema="query", tables=("reservation_history", "reservation_history_rooms"))
+subscription = Subscription(
+    VIEW,
+    project,
+    schema="query",
+    tables=("reservation_history", "reservation_history_rooms"),
+    handles=(
+        RoomAdded,
+        ReservationRegistered,
+        ReservationChanged,
+        ReservationCancelled,
+    ),
+)

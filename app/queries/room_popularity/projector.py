@@ -44,4 +44,15 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
                 await conn.execute(UNBOOK, e.reservation_id)
 
 
-subscription = Subscription(VIEW, project, schema="query", tables=("room_popularity_bookings", "room_popularity_rooms"))
+subscription = Subscription(
+    VIEW,
+    project,
+    schema="query",
+    tables=("room_popularity_bookings", "room_popularity_rooms"),
+    handles=(
+        RoomAdded,
+        ReservationRegistered,
+        ReservationChanged,
+        ReservationCancelled,
+    ),
+)

@@ -49,4 +49,15 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
                 await conn.execute(CANCEL, e.reservation_id, e.version)
 
 
-subscription = Subscription(VIEW, project, schema="query", tables=("user_reservations", "user_reservation_rooms"))
+subscription = Subscription(
+    VIEW,
+    project,
+    schema="query",
+    tables=("user_reservations", "user_reservation_rooms"),
+    handles=(
+        RoomAdded,
+        ReservationRegistered,
+        ReservationChanged,
+        ReservationCancelled,
+    ),
+)

@@ -17,10 +17,16 @@ VIEW = "order_history"
 _json = msgspec.json.Encoder()
 _WORD = re.compile(r"\w+")
 
+# One statement for a whole batch of new orders (arrays in, one row each out). The words
+# travel space-joined, as unnest cannot take an array of arrays of different lengths.
 PLACED = """
 INSERT INTO order_history (id, consumer_id, restaurant_id, restaurant_name, line_items, total,
     state, state_version, words, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, 'APPROVAL_PENDING', $7, $8, $9)
+SELECT id, consumer_id, restaurant_id, restaurant_name, line_items, total,
+    'APPROVAL_PENDING', state_version, string_to_array(words, ' '), created_at
+FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::jsonb[], $6::numeric[], $7::int[],
+            $8::text[], $9::timestamptz[])
+    AS placed(id, consumer_id, restaurant_id, restaurant_name, line_items, total, state_version, words, created_at)
 ON CONFLICT (id) DO NOTHING
 """
 STATE = "UPDATE order_history SET state = $2, state_version = $3 WHERE id = $1 AND state_version < $3"
@@ -44,7 +50,7 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
                         _json.encode(e.line_items).decode(),
                         e.total,
                         e.version,
-                        words(e.restaurant_name, *(line.name for line in e.line_items)),
+                        " ".join(words(e.restaurant_name, *(line.name for line in e.line_items))),
                         e.at,
                     )
                 )
@@ -59,7 +65,7 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
 
 async def _flush(conn: Connection, placed: list[tuple[object, ...]]) -> None:
     if placed:
-        await conn.executemany(PLACED, placed)
+        await conn.execute(PLACED, *(list(column) for column in zip(*placed, strict=True)))
         placed.clear()
 
 

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Command throughput against the database's own limit (issue #4, item 1).
+#
+# Drives POST /reservations over HTTP with wrk (distinct bodies from a Lua script) and,
+# in the same run, the very SQL transaction the handler executes with pgbench, at the
+# same concurrency; prints requests/s, latency percentiles, the app/pgbench ratio, and
+# the subscriptions' lag before and after (it must not grow).
+#
+#   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_tp bash bench/throughput.sh [seconds] [connections]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_RUN=${1:-60}
+CONNECTIONS=${2:-32}
+PORT=${PORT:-8077}
+: "${DATABASE_URL:?set DATABASE_URL to a database this benchmark may fill (it is migrated)}"
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+command -v pgbench >/dev/null || { echo "pgbench is needed (Debian: postgresql-client)"; exit 1; }
+WORK=$(mktemp -d)
+trap 'kill $APP 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+uv run app migrate >/dev/null
+RUN_SUBSCRIPTIONS=true LOG_LEVEL=WARNING DB_POOL_MAX_SIZE=${DB_POOL_MAX_SIZE:-20} \
+  uv run app serve --port "$PORT" >"$WORK/app.log" 2>&1 &
+APP=$!
+for _ in $(seq 100); do curl -sf "localhost:$PORT/health/ready" >/dev/null && break; sleep 0.2; done
+
+# 100 rooms for the app run; their ids go into the Lua script.
+ROOMS=$(for i in $(seq 100); do
+  curl -sf -XPOST "localhost:$PORT/rooms" -H 'content-type: application/json' \
+    -d "{\"name\":\"tp-$i\",\"capacity\":1}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+done | sed 's/.*/"&"/' | paste -sd,)
+cat >"$WORK/reserve.lua" <<LUA
+local rooms = {$ROOMS}
+local counter = 0
+local tid = 0
+function setup(thread) tid = tid + 1; thread:set("tid", tid) end
+function init(args) math.randomseed(os.time() + wrk.thread:get("tid")) end
+request = function()
+  counter = counter + 1
+  local n = math.random(1, 1000000000)
+  local m = n % 60
+  local h = math.floor(n / 60) % 24
+  local d = math.floor(n / 1440) % 28 + 1
+  local y = 2100 + math.floor(n / 40320) % 5000
+  local start = string.format("%04d-01-%02dT%02d:%02d:00Z", y, d, h, m)
+  local stop = string.format("%04d-01-%02dT%02d:%02d:30Z", y, d, h, m)
+  local body = string.format('{"room_id":"%s","user_id":"tp-%d","start":"%s","end":"%s"}',
+    rooms[math.random(#rooms)], n % 1000, start, stop)
+  return wrk.format("POST", "/reservations", {["Content-Type"] = "application/json"}, body)
+end
+LUA
+lag() { curl -sf "localhost:$PORT/metrics" | awk '/^subscription_lag_events/ {s += $2} END {print s + 0}'; }
+
+# The handler's transaction, statement for statement (see app/commands/reservations).
+cat >"$WORK/reserve.sql" <<'SQL'
+\set n random(1, 1000000000)
+\set r random(1, 100)
+BEGIN;
+SELECT EXISTS (SELECT 1 FROM command.rooms WHERE id = md5('tp-room-' || :r)::uuid);
+INSERT INTO command.reservations (id, room_id, user_id, period, status, version, created_at, updated_at)
+  VALUES (gen_random_uuid(), md5('tp-room-' || :r)::uuid, 'pgbench',
+          tstzrange(timestamptz '2100-01-01' + :n * interval '1 minute',
+                    timestamptz '2100-01-01' + :n * interval '1 minute' + interval '30 seconds', '[)'),
+          'active', 1, now(), now());
+INSERT INTO command.outbox (event_id, type, version, stream_id, payload)
+  SELECT * FROM unnest(ARRAY[gen_random_uuid()], ARRAY['reservations.reservation_registered'], ARRAY[1],
+                       ARRAY[gen_random_uuid()::text],
+                       ARRAY['{"type":"reservations.reservation_registered","pgbench":true}'::jsonb])
+  RETURNING xid, id;
+COMMIT;
+SQL
+psql "$DATABASE_URL" -qc "INSERT INTO command.rooms (id, name, capacity, created_at)
+  SELECT md5('tp-room-' || i)::uuid, 'pgbench-' || i, 1, now() FROM generate_series(1, 100) i ON CONFLICT DO NOTHING" >/dev/null
+
+echo "== app: POST /reservations, $CONNECTIONS connections, ${SECONDS_RUN}s (lag before: $(lag) events)"
+wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s "$WORK/reserve.lua" "http://127.0.0.1:$PORT" | tee "$WORK/wrk.txt"
+echo "lag right after: $(lag) events"; sleep 5; echo "lag 5 s later: $(lag) events"
+kill $APP; wait $APP 2>/dev/null || true
+
+# The pgbench rows are not real events: take them out of the log again afterwards.
+echo "== pgbench: the same transaction, $CONNECTIONS clients, ${SECONDS_RUN}s"
+pgbench -n -c"$CONNECTIONS" -j2 -T"$SECONDS_RUN" -f "$WORK/reserve.sql" "$DATABASE_URL" | tee "$WORK/pgbench.txt"
+psql "$DATABASE_URL" -qc "DELETE FROM command.outbox WHERE payload ? 'pgbench'; DELETE FROM command.reservations WHERE user_id = 'pgbench'"
+
+APP_RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
+PG_TPS=$(awk '/^tps = / {print $3; exit}' "$WORK/pgbench.txt")
+python3 -c "print(f'app {float(\"$APP_RPS\"):.0f} req/s, pgbench {float(\"$PG_TPS\"):.0f} tps, ratio {float(\"$APP_RPS\") / float(\"$PG_TPS\"):.2f}')"

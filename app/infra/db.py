@@ -56,12 +56,20 @@ def _identity(value: Any) -> Any:
     return value
 
 
+async def _no_session_state_to_reset(conn: Connection) -> None:
+    """asyncpg still rolls back an open transaction on release; its default reset query
+    (unlock advisory locks, CLOSE ALL, UNLISTEN, RESET ALL) would cost one more round trip
+    per request for nothing: pool connections keep no session state (settings are
+    transaction-local, LISTEN and held locks live on dedicated connections)."""
+
+
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10, idle_in_transaction_timeout_ms: int = 10_000) -> Pool:
     pool = await asyncpg.create_pool(
         url,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_no_session_state_to_reset,
         server_settings=server_settings(idle_in_transaction_timeout_ms),
     )
     assert pool is not None

@@ -44,7 +44,3 @@ def event_class(type_name: str) -> type[Event]:
         # A tag is "<module>.<event>": the module under app/events defines it.
         importlib.import_module(f"app.events.{type_name.partition('.')[0]}")
     return _REGISTRY[type_name]
-
-
-def all_event_types() -> dict[str, type[Event]]:
-    return dict(_REGISTRY)

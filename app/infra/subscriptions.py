@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -121,7 +120,6 @@ class RunnerStats:
     failures: int = 0
     checkpoint_conflicts: int = 0
     last_error: str | None = None
-    last_applied_at: float | None = None
 
 
 @dataclass
@@ -239,7 +237,6 @@ class Runner:
                 self.pool, sub.name, sub.schema, sub.handle, self.persisted, batch
             )
         self.stats.events_applied += len(batch)
-        self.stats.last_applied_at = time.time()
         self.positions.advanced(sub.name)
         if self.on_commit is not None and appended:
             self.on_commit(appended)

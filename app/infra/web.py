@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -64,7 +64,6 @@ class Services:
     database_url: str
     head_revision: str
     host: SubscriptionHost | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 ServicesDep = NamedDependency[Services]

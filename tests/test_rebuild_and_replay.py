@@ -28,8 +28,14 @@ async def make_history(client: Any, prefix: str, n: int) -> str:
     return last
 
 
+async def index_definitions(pool: Pool) -> list[str]:
+    rows = await pool.fetch("SELECT indexdef FROM pg_indexes WHERE schemaname = 'query' ORDER BY indexname")
+    return [r["indexdef"] for r in rows]
+
+
 async def test_rebuild_while_writes_continue_swaps_in_an_equal_view(client: Any, pool: Pool) -> None:
     await make_history(client, "before", 120)
+    indexes_before = await index_definitions(pool)
     stop = anyio.Event()
     progress: list[Progress] = []
 
@@ -47,6 +53,7 @@ async def test_rebuild_while_writes_continue_swaps_in_an_equal_view(client: Any,
         stop.set()
 
     assert progress and progress[-1].done >= 120
+    assert await index_definitions(pool) == indexes_before  # same names, same definitions
     async with pool.acquire() as conn:
         head = await committed_head(conn)
     await wait_for_views(client, head.token())

@@ -65,6 +65,25 @@ def _quoted(identifier: str) -> str:
     return f'"{identifier}"'
 
 
+# Secondary indexes of the live tables (not unique ones, nor those behind a constraint: projectors'
+# ON CONFLICT clauses need): the shadow is filled without them and they are built once,
+# after the bulk load, which is much cheaper than maintaining them row by row.
+SECONDARY_INDEXES = """
+SELECT pg_get_indexdef(i.indexrelid) AS definition, c.relname AS name
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+WHERE i.indrelid = to_regclass($1)
+  AND NOT i.indisunique
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+"""
+
+
+async def _secondary_indexes(conn: Connection, sub: Subscription) -> list[tuple[str, str]]:
+    found = []
+    for table in sub.tables:
+        found += [(r["name"], r["definition"]) for r in await conn.fetch(SECONDARY_INDEXES, f"query.{table}")]
+    return found
+
+
 async def _prepare_shadow(conn: Connection, sub: Subscription) -> None:
     schema = _quoted(shadow_schema(sub.name))
     async with conn.transaction():
@@ -73,7 +92,16 @@ async def _prepare_shadow(conn: Connection, sub: Subscription) -> None:
         for table in sub.tables:
             t = _quoted(table)
             await conn.execute(f"CREATE TABLE {schema}.{t} (LIKE query.{t} INCLUDING ALL)")
+        for name, _ in await _secondary_indexes(conn, sub):
+            await conn.execute(f"DROP INDEX {schema}.{_quoted(name)}")
         await conn.execute("DELETE FROM command.subscriptions WHERE name = $1", shadow_name(sub.name))
+
+
+async def _index_shadow(conn: Connection, sub: Subscription) -> None:
+    """Build the secondary indexes on the filled shadow, under the live indexes' names."""
+    schema = shadow_schema(sub.name)
+    for _, definition in await _secondary_indexes(conn, sub):
+        await conn.execute(definition.replace(" ON query.", f" ON {_quoted(schema)}.", 1))
 
 
 async def build_shadow(
@@ -97,8 +125,9 @@ async def build_shadow(
     while True:
         async with pool.acquire() as conn:
             batch = await read_committed(conn, position, batch_size, until)
-        if not batch:
-            return position
+            if not batch:
+                await _index_shadow(conn, sub)
+                return position
         position = await apply_batch(pool, shadow_name(sub.name), shadow_schema(sub.name), sub.handle, position, batch)
         progress.done += len(batch)
         progress.total = max(progress.total, progress.done)

@@ -20,6 +20,7 @@ from app.events.delivery import (
 )
 from app.events.kitchen import TicketAccepted, TicketCancelled, TicketCreated, TicketStatusChanged
 from app.events.orders import OrderCancelled, OrderPlaced, OrderStateChanged
+from app.infra.batching import StatementRuns
 from app.infra.db import Connection
 from app.infra.outbox import Envelope
 from app.infra.subscriptions import Subscription
@@ -76,10 +77,11 @@ ON CONFLICT (id) DO UPDATE SET
 
 
 async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
+    runs = StatementRuns(conn)
     for envelope in batch:
         match envelope.event:
             case OrderPlaced() as e:
-                await conn.execute(
+                await runs.add(
                     PLACED,
                     e.order_id,
                     e.consumer_id,
@@ -91,33 +93,34 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
                     e.at,
                 )
             case OrderStateChanged() as e:
-                await conn.execute(STATE, e.order_id, e.state, e.version, e.at)
+                await runs.add(STATE, e.order_id, e.state, e.version, e.at)
             case OrderCancelled() as e:
-                await conn.execute(STATE, e.order_id, "CANCELLED", e.version, e.at)
+                await runs.add(STATE, e.order_id, "CANCELLED", e.version, e.at)
             case PaymentAuthorized() as e:
-                await conn.execute(PAYMENT, e.order_id, "authorized", e.at)
+                await runs.add(PAYMENT, e.order_id, "authorized", e.at)
             case PaymentDeclined() as e:
-                await conn.execute(PAYMENT, e.order_id, "declined", e.at)
+                await runs.add(PAYMENT, e.order_id, "declined", e.at)
             case PaymentReversed() as e:
-                await conn.execute(PAYMENT, e.order_id, "reversed", e.at)
+                await runs.add(PAYMENT, e.order_id, "reversed", e.at)
             case TicketCreated() as e:
-                await conn.execute(TICKET, e.order_id, "CREATED", None, e.at)
+                await runs.add(TICKET, e.order_id, "CREATED", None, e.at)
             case TicketAccepted() as e:
-                await conn.execute(TICKET, e.order_id, "ACCEPTED", e.ready_by, e.at)
+                await runs.add(TICKET, e.order_id, "ACCEPTED", e.ready_by, e.at)
             case TicketStatusChanged() as e:
-                await conn.execute(TICKET, e.order_id, e.status, None, e.at)
+                await runs.add(TICKET, e.order_id, e.status, None, e.at)
             case TicketCancelled() as e:
-                await conn.execute(TICKET, e.order_id, "CANCELLED", None, e.at)
+                await runs.add(TICKET, e.order_id, "CANCELLED", None, e.at)
             case DeliveryWaiting() as e:
-                await conn.execute(DELIVERY, e.order_id, "WAITING", None, None, None, None, e.at)
+                await runs.add(DELIVERY, e.order_id, "WAITING", None, None, None, None, e.at)
             case CourierAssigned() as e:
-                await conn.execute(DELIVERY, e.order_id, "ASSIGNED", e.courier_id, e.courier_name, None, None, e.at)
+                await runs.add(DELIVERY, e.order_id, "ASSIGNED", e.courier_id, e.courier_name, None, None, e.at)
             case DeliveryPickedUp() as e:
-                await conn.execute(DELIVERY, e.order_id, "PICKED_UP", None, None, e.at, None, e.at)
+                await runs.add(DELIVERY, e.order_id, "PICKED_UP", None, None, e.at, None, e.at)
             case DeliveryDelivered() as e:
-                await conn.execute(DELIVERY, e.order_id, "DELIVERED", None, None, None, e.at, e.at)
+                await runs.add(DELIVERY, e.order_id, "DELIVERED", None, None, None, e.at, e.at)
             case DeliveryCancelled() as e:
-                await conn.execute(DELIVERY, e.order_id, "CANCELLED", None, None, None, None, e.at)
+                await runs.add(DELIVERY, e.order_id, "CANCELLED", None, None, None, None, e.at)
+    await runs.flush()
 
 
 subscription = Subscription(

@@ -27,3 +27,21 @@ async def test_upgrade_downgrade_upgrade(server_url: str, template_database: str
         await anyio.to_thread.run_sync(upgrade, url)
     finally:
         await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_not_ready_while_migrations_are_behind(server_url: str, template_database: str) -> None:
+    from app.http import create_app
+    from tests.asgi import running_app
+    from tests.conftest import settings_for
+
+    name = await new_database(server_url, "template0")
+    url = with_database(server_url, name)
+    try:
+        await anyio.to_thread.run_sync(upgrade, url, "0002")
+        async with running_app(create_app(settings_for(url, run_subscriptions=False))) as client:
+            ready = await client.get("/health/ready")
+            assert ready.status_code == 503
+            assert ready.json()["migrations"] == {"current": "0002", "head": head_revision()}
+            assert (await client.get("/health/live")).status_code == 200
+    finally:
+        await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -22,8 +22,10 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.infra.db import create_pool
+from app.infra.db import Pool, create_pool
+from app.infra.outbox import Envelope, Position, read_committed
 from app.infra.rebuild import build_shadow, shadow_name, shadow_schema
+from app.infra.subscriptions import apply_batch, ensure_checkpoint
 from app.subscribers import VIEWS
 
 
@@ -48,12 +50,34 @@ async def catch_up(url: str, name: str, batch_size: int) -> None:
         elapsed = time.perf_counter() - started
         stop.set()
         sampler.join()
-        print(f"{name:<16} {done[0]:>10,} events {elapsed:7.1f} s {done[0] / elapsed:>9,.0f} events/s   "
-              f"RSS start {samples[0]:.0f} MB, max {max(samples):.0f} MB, growth {max(samples) - samples[0]:.0f} MB")
+        print(
+            f"{name:<16} {done[0]:>10,} events {elapsed:7.1f} s {done[0] / elapsed:>9,.0f} events/s   "
+            f"RSS start {samples[0]:.0f} MB, max {max(samples):.0f} MB, growth {max(samples) - samples[0]:.0f} MB"
+        )
     finally:
         await pool.execute(f'DROP SCHEMA IF EXISTS "{shadow_schema(name)}" CASCADE')
         await pool.execute("DELETE FROM command.subscriptions WHERE name = $1", shadow_name(name))
         await pool.close()
+
+
+async def catch_up_live(url: str, name: str, batch_size: int = 5000) -> int:
+    """Bring the live view itself up to the committed head (the benchmarks that read it)."""
+    view = VIEWS[name]
+    pool = await create_pool(url, min_size=1, max_size=2)
+    done = 0
+    try:
+        position = await ensure_checkpoint(pool, view.name)
+        while batch := await _read(pool, position, batch_size):
+            position = await apply_batch(pool, view.name, view.schema, view.handle, position, batch)
+            done += len(batch)
+    finally:
+        await pool.close()
+    return done
+
+
+async def _read(pool: Pool, position: Position, batch_size: int) -> list[Envelope]:
+    async with pool.acquire() as conn:
+        return await read_committed(conn, position, batch_size)
 
 
 def main() -> None:

@@ -61,8 +61,9 @@ def main() -> None:
         if shutil.which("wrk"):
             with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
                 script.write(LUA.replace("ROOM", f'"{room}"'))
-            load = subprocess.Popen(["wrk", "-t2", "-c32", f"-d{args.seconds}s", "-s", script.name, server.url],
-                                    stdout=subprocess.PIPE, text=True)
+            load = subprocess.Popen(
+                ["wrk", "-t2", "-c32", f"-d{args.seconds}s", "-s", script.name, server.url], stdout=subprocess.PIPE, text=True
+            )
             while load.poll() is None:
                 peak = max(peak, rss_mb(pid))
                 time.sleep(0.2)

@@ -56,7 +56,6 @@ cat >"$WORK/reserve.sql" <<'SQL'
 \set n random(1, 1000000000)
 \set r random(1, 100)
 BEGIN;
-SELECT EXISTS (SELECT 1 FROM command.rooms WHERE id = md5('tp-room-' || :r)::uuid);
 INSERT INTO command.reservations (id, room_id, user_id, period, status, version, created_at, updated_at)
   VALUES (gen_random_uuid(), md5('tp-room-' || :r)::uuid, 'pgbench',
           tstzrange(timestamptz '2100-01-01' + :n * interval '1 minute',

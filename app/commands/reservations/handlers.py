@@ -53,17 +53,11 @@ async def add_room(conn: Connection, clock: Clock, name: str, capacity: int, loc
     return RoomCreated(room_id, name, capacity, location, position.token())
 
 
-async def _require_room(conn: Connection, room_id: UUID) -> None:
-    if not await store.room_exists(conn, room_id):
-        raise NotFound(f"room {room_id} does not exist", room_id=str(room_id))
-
-
 async def reserve_room(
     conn: Connection, clock: Clock, room_id: UUID, user_id: str, start: datetime, end: datetime
 ) -> ReservationState:
     now = clock.now()
     reservation, event = domain.register(uuid7(), room_id, user_id, start, end, now)
-    await _require_room(conn, room_id)
     await store.insert_reservation(conn, reservation, now)
     return _state(reservation, await outbox.append(conn, [event]))
 
@@ -88,8 +82,6 @@ async def change_reservation(
     now = clock.now()
     current = await _load(conn, reservation_id)
     changed, event = domain.change(current, room_id=room_id, start=start, end=end, expected_version=expected_version, at=now)
-    if changed.room_id != current.room_id:
-        await _require_room(conn, changed.room_id)
     await store.save(conn, changed, now)
     return _state(changed, await outbox.append(conn, [event]))
 

@@ -9,12 +9,11 @@ import asyncpg
 
 from app.commands.reservations.domain import Reservation
 from app.infra.db import Connection
-from app.infra.problems import Conflict
+from app.infra.problems import Conflict, NotFound
 
 INSERT_ROOM = """
 INSERT INTO command.rooms (id, name, capacity, location, created_at) VALUES ($1, $2, $3, $4, $5)
 """
-ROOM_EXISTS = "SELECT EXISTS (SELECT 1 FROM command.rooms WHERE id = $1)"
 INSERT_RESERVATION = """
 INSERT INTO command.reservations (id, room_id, user_id, period, status, version, created_at, updated_at)
 VALUES ($1, $2, $3, tstzrange($4, $5, '[)'), $6, $7, $8, $8)
@@ -34,8 +33,8 @@ async def insert_room(conn: Connection, room_id: UUID, name: str, capacity: int,
     await conn.execute(INSERT_ROOM, room_id, name, capacity, location, at)
 
 
-async def room_exists(conn: Connection, room_id: UUID) -> bool:
-    return bool(await conn.fetchval(ROOM_EXISTS, room_id))
+def _unknown_room(reservation: Reservation) -> NotFound:
+    return NotFound(f"room {reservation.room_id} does not exist", room_id=str(reservation.room_id))
 
 
 def _overlap(reservation: Reservation) -> Conflict:
@@ -46,10 +45,13 @@ def _overlap(reservation: Reservation) -> Conflict:
 
 
 async def insert_reservation(conn: Connection, r: Reservation, at: datetime) -> None:
+    """The foreign key answers "does the room exist" in the same round trip."""
     try:
         await conn.execute(INSERT_RESERVATION, r.id, r.room_id, r.user_id, r.start, r.end, r.status, r.version, at)
     except asyncpg.ExclusionViolationError:
         raise _overlap(r) from None
+    except asyncpg.ForeignKeyViolationError:
+        raise _unknown_room(r) from None
 
 
 async def load_for_update(conn: Connection, reservation_id: UUID) -> Reservation | None:
@@ -62,3 +64,5 @@ async def save(conn: Connection, r: Reservation, at: datetime) -> None:
         await conn.execute(SAVE, r.id, r.room_id, r.start, r.end, r.status, r.version, at)
     except asyncpg.ExclusionViolationError:
         raise _overlap(r) from None
+    except asyncpg.ForeignKeyViolationError:
+        raise _unknown_room(r) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
@@ -72,6 +71,6 @@ def parse_wait_ms(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_WAIT_MS
     value = int(raw)
-    if not 0 <= value <= MAX_WAIT_MS or math.isnan(value):
+    if not 0 <= value <= MAX_WAIT_MS:
         raise ValueError(f"X-Wait-Ms must be 0-{MAX_WAIT_MS}")
     return value

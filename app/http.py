@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -47,6 +48,7 @@ from app.queries.rooms import http as rooms
 from app.queries.user_reservations import http as user_reservations
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("app.access")
 
 PROBLEM_JSON = "application/problem+json"
 _encoder = msgspec.json.Encoder()
@@ -110,7 +112,9 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[b
 
 
 class RequestMetrics:
-    """Counts and times every request by its route template (not the raw path)."""
+    """Counts, times and logs every request by its route template (not the raw path), under
+    a request id: the caller's `X-Request-Id` when it sends one, else a new one, echoed in
+    the response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -121,11 +125,13 @@ class RequestMetrics:
             return
         started = time.perf_counter()
         status_code = 500
+        request_id = _request_id(scope)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status_code
             if message["type"] == "http.response.start":
                 status_code = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
@@ -134,7 +140,23 @@ class RequestMetrics:
             services: Services = scope["litestar_app"].state.services
             route = str(scope.get("path_template") or "unmatched")
             method = str(scope.get("method", "GET"))
-            services.metrics.observe_request(method, route, status_code, time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            services.metrics.observe_request(method, route, status_code, elapsed)
+            access_log.info(
+                "%s %s %d %.1fms",
+                method,
+                scope.get("path", route),
+                status_code,
+                elapsed * 1000,
+                extra={"request_id": request_id, "route": route, "status": status_code, "duration_ms": round(elapsed * 1000, 2)},
+            )
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id" and 0 < len(value) <= 200:
+            return value.decode("latin-1")
+    return uuid.uuid4().hex
 
 
 @get("/health/live", tags=["operations"], summary="The process is up")

@@ -140,6 +140,13 @@ async def test_lists_are_keyset_paginated_without_repeats(client: Any) -> None:
     assert len(seen) == len(ids) == len(set(seen)) and set(seen) == ids
 
 
+async def test_every_response_carries_a_request_id(client: Any) -> None:
+    mine = await client.get("/rooms", headers={"X-Request-Id": "trace-123"})
+    assert mine.headers["X-Request-Id"] == "trace-123"
+    generated = await client.post("/rooms", json={"name": "", "capacity": 1})
+    assert len(generated.headers["X-Request-Id"]) == 32
+
+
 async def test_operations_endpoints(client: Any) -> None:
     assert (await client.get("/health/live")).json() == {"status": "ok"}
     ready = await client.get("/health/ready")

@@ -238,6 +238,14 @@ class Runner:
             )
         self.stats.events_applied += len(batch)
         self.positions.advanced(sub.name)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "subscription %s applied %d events up to %s",
+                sub.name,
+                len(batch),
+                self.stats.position.token(),
+                extra={"subscription": sub.name, "event_ids": ",".join(str(e.event_id) for e in batch)},
+            )
         if self.on_commit is not None and appended:
             self.on_commit(appended)
 

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import msgspec
 
 from app.infra.bus import EventBus, collecting_types
@@ -20,6 +21,7 @@ from app.infra.db import Connection, Pool
 from app.infra.problems import BadRequest, Conflict, Problem
 
 MAX_KEY_LENGTH = 200
+TRANSIENT_ATTEMPTS = 5
 
 Work = Callable[[Connection], Awaitable[tuple[int, Any]]]
 
@@ -74,20 +76,34 @@ async def run_command(
     key: str | None = None,
     key_fingerprint: bytes = b"",
 ) -> Outcome:
-    """Run `work(conn)` in a transaction; it returns (status, response) or raises a Problem."""
+    """Run `work(conn)` in a transaction; it returns (status, response) or raises a Problem.
+
+    A transaction PostgreSQL aborts as a deadlock victim or a serialization failure is run
+    again from the start: two concurrent inserts that break one exclusion constraint wait
+    for each other, PostgreSQL aborts one, and its retry then meets the committed row and
+    is refused cleanly (409) instead of failing (500)."""
     with collecting_types() as appended:
-        async with pool.acquire() as conn:
-            if key is None:
-                async with conn.transaction():
-                    status, result = await work(conn)
-                outcome = _success(status, result)
-            else:
-                outcome = await _run_once(conn, work, instance, key, key_fingerprint)
+        for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+            try:
+                outcome = await _attempt(pool, work, instance, key, key_fingerprint)
+                break
+            except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+                if attempt == TRANSIENT_ATTEMPTS:
+                    raise
     if appended:
         bus.committed(appended)
     if outcome.problem:
         raise StoredProblem(outcome)
     return outcome
+
+
+async def _attempt(pool: Pool, work: Work, instance: str, key: str | None, fp: bytes) -> Outcome:
+    async with pool.acquire() as conn:
+        if key is None:
+            async with conn.transaction():
+                status, result = await work(conn)
+            return _success(status, result)
+        return await _run_once(conn, work, instance, key, fp)
 
 
 async def _run_once(conn: Connection, work: Work, instance: str, key: str, fp: bytes) -> Outcome:

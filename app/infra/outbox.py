@@ -128,17 +128,21 @@ async def committed_head(conn: Connection) -> Position:
     return ORIGIN if row is None else Position(row["xid"], row["id"])
 
 
+# $4: the event types the subscriber acts on (NULL: all). Events it ignores are not lag:
+# it passes over them without a transaction whenever it next wakes.
 LAG = """
 SELECT
   (SELECT count(*) FROM (
-     SELECT 1 FROM command.outbox WHERE (xid, id) > ($1, $2) LIMIT $3) AS behind) AS events,
+     SELECT 1 FROM command.outbox
+     WHERE (xid, id) > ($1, $2) AND ($4::text[] IS NULL OR type = ANY($4)) LIMIT $3) AS behind) AS events,
   (SELECT extract(epoch FROM clock_timestamp() - recorded_at)::float8
-     FROM command.outbox WHERE (xid, id) > ($1, $2) ORDER BY xid, id LIMIT 1) AS seconds
+     FROM command.outbox WHERE (xid, id) > ($1, $2) AND ($4::text[] IS NULL OR type = ANY($4))
+     ORDER BY xid, id LIMIT 1) AS seconds
 """
 
 
-async def lag(conn: Connection, after: Position, cap: int = 1_000_000) -> tuple[int, float]:
-    """Events after `after` (counted up to `cap`) and the age in seconds of the oldest."""
-    row = await conn.fetchrow(LAG, after.xid, after.id, cap)
+async def lag(conn: Connection, after: Position, types: list[str] | None = None, cap: int = 1_000_000) -> tuple[int, float]:
+    """Events (of `types`) after `after`, counted up to `cap`, and the age in seconds of the oldest."""
+    row = await conn.fetchrow(LAG, after.xid, after.id, cap, types)
     assert row is not None
     return int(row["events"]), max(0.0, float(row["seconds"] or 0.0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from app.events import event_type
 from app.infra.db import Connection, Pool
 from app.infra.metrics import SubscriptionSample
 from app.infra.outbox import ORIGIN, Position, lag
@@ -24,13 +25,14 @@ async def sample(
     host: SubscriptionHost | None = None,
 ) -> list[SubscriptionSample]:
     names = [s.name for s in subscriptions]
+    interests = {s.name: [event_type(t) for t in s.handles] or None for s in subscriptions}
     rows = {r["name"]: r for r in await conn.fetch(CHECKPOINTS, LOCK_NAMESPACE, names)}
     local = host.states() if host else {}
     samples = []
     for name in names:
         row = rows.get(name)
         position = Position(row["xid"], row["id"]) if row else ORIGIN
-        events, seconds = await lag(conn, position)  # type: ignore[arg-type]
+        events, seconds = await lag(conn, position, interests[name])  # type: ignore[arg-type]
         stats = local.get(name)
         owned = bool(host and name in host.runners)
         if row is not None and row["stalled"]:

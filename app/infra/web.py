@@ -27,6 +27,7 @@ from app.infra.consistency import (
 from app.infra.db import Pool
 from app.infra.idempotency import Work, check_key, fingerprint, run_command
 from app.infra.metrics import Metrics
+from app.infra.money import CENT
 from app.infra.outbox import Position
 from app.infra.problems import BadRequest, PreconditionFailed, Unprocessable
 from app.infra.subscriptions import SubscriptionHost
@@ -172,12 +173,7 @@ def decode_cursor(cursor: str, types: Any) -> Any:
         ) from None
 
 
-CENT = Decimal("0.01")
 _MONEY = re.compile(r"\d{1,10}(\.\d{1,2})?")
-
-
-def money(value: Decimal) -> str:
-    return str(value.quantize(CENT))
 
 
 class Rules:

@@ -11,6 +11,7 @@ from app.events.consumers import ConsumerRegistered
 from app.infra import outbox
 from app.infra.clock import Clock, uuid7
 from app.infra.db import Connection
+from app.infra.money import money
 
 INSERT = "INSERT INTO command.consumers (id, name, credit_limit, created_at) VALUES ($1, $2, $3, $4)"
 
@@ -27,4 +28,4 @@ async def register_consumer(conn: Connection, clock: Clock, name: str, credit_li
     await conn.execute(INSERT, consumer_id, name, credit_limit, clock.now())
     event = ConsumerRegistered(consumer_id=consumer_id, name=name, credit_limit=credit_limit)
     position = await outbox.append(conn, [event])
-    return ConsumerCreated(consumer_id, name, str(credit_limit), position.token())
+    return ConsumerCreated(consumer_id, name, money(credit_limit), position.token())

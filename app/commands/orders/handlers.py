@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from uuid import UUID
 
 import msgspec
@@ -13,6 +12,7 @@ from app.events.orders import OrderCancelled, OrderPlaced, OrderStateChanged
 from app.infra import outbox
 from app.infra.clock import Clock, uuid7
 from app.infra.db import Connection
+from app.infra.money import money
 from app.infra.problems import NotFound
 
 
@@ -59,7 +59,7 @@ async def place_order(
         at=now,
     )
     position = await outbox.append(conn, [event])
-    return OrderAccepted(order_id, domain.APPROVAL_PENDING, str(total.quantize(Decimal("0.01"))), position.token())
+    return OrderAccepted(order_id, domain.APPROVAL_PENDING, money(total), position.token())
 
 
 async def cancel_order(conn: Connection, clock: Clock, order_id: UUID) -> OrderCancelledReply:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from uuid import UUID
 
 import msgspec
@@ -11,6 +10,7 @@ from app.events.restaurants import MenuItem, MenuRevised, OpeningWindow, Restaur
 from app.infra import outbox
 from app.infra.clock import Clock, uuid7
 from app.infra.db import Connection
+from app.infra.money import money
 from app.infra.problems import NotFound
 
 INSERT = """
@@ -54,7 +54,7 @@ class MenuState(msgspec.Struct, frozen=True):
 
 
 def _menu_out(menu: list[MenuItem]) -> list[MenuItemOut]:
-    return [MenuItemOut(m.id, m.name, str(m.price.quantize(Decimal("0.01")))) for m in menu]
+    return [MenuItemOut(m.id, m.name, money(m.price)) for m in menu]
 
 
 async def register_restaurant(

@@ -8,7 +8,7 @@ from uuid import UUID
 import msgspec
 
 from app.infra.db import Pool
-from app.infra.web import money
+from app.infra.money import money
 
 
 class Named(msgspec.Struct, frozen=True):

@@ -14,7 +14,7 @@ from uuid import UUID
 import msgspec
 
 from app.infra.db import Pool
-from app.infra.web import money
+from app.infra.money import money
 from app.queries.order_details.store import Line, Named, lines
 
 

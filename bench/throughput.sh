@@ -7,6 +7,10 @@
 # the subscriptions' lag before and after (it must not grow).
 #
 #   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_tp bash bench/throughput.sh [seconds] [connections]
+#
+# PROFILE=1 (PROFILE_OUT=file keeps the stacks) also samples the app with py-spy during the wrk run and prints the functions
+# with the largest share of samples (bench/stacks.py). CPU seconds used by the app and by
+# the whole machine during the wrk run are printed too: where the two cores went.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_RUN=${1:-60}
@@ -24,61 +28,56 @@ RUN_SUBSCRIPTIONS=true LOG_LEVEL=WARNING DB_POOL_MAX_SIZE=${DB_POOL_MAX_SIZE:-20
 APP=$!
 for _ in $(seq 100); do curl -sf "localhost:$PORT/health/ready" >/dev/null && break; sleep 0.2; done
 
-# 100 rooms for the app run; their ids go into the Lua script.
-ROOMS=$(for i in $(seq 100); do
+# 100 rooms for the app run: bench/reserve.lua reserves them at random periods.
+export ROOMS=$(for i in $(seq 100); do
   curl -sf -XPOST "localhost:$PORT/rooms" -H 'content-type: application/json' \
     -d "{\"name\":\"tp-$i\",\"capacity\":1}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
-done | sed 's/.*/"&"/' | paste -sd,)
-cat >"$WORK/reserve.lua" <<LUA
-local rooms = {$ROOMS}
-local counter = 0
-local tid = 0
-function setup(thread) tid = tid + 1; thread:set("tid", tid) end
-function init(args) math.randomseed(os.time() + wrk.thread:get("tid")) end
-request = function()
-  counter = counter + 1
-  local n = math.random(1, 1000000000)
-  local m = n % 60
-  local h = math.floor(n / 60) % 24
-  local d = math.floor(n / 1440) % 28 + 1
-  local y = 2100 + math.floor(n / 40320) % 5000
-  local start = string.format("%04d-01-%02dT%02d:%02d:00Z", y, d, h, m)
-  local stop = string.format("%04d-01-%02dT%02d:%02d:30Z", y, d, h, m)
-  local body = string.format('{"room_id":"%s","user_id":"tp-%d","start":"%s","end":"%s"}',
-    rooms[math.random(#rooms)], n % 1000, start, stop)
-  return wrk.format("POST", "/reservations", {["Content-Type"] = "application/json"}, body)
-end
-LUA
+done | paste -sd,)
 lag() { curl -sf "localhost:$PORT/metrics" | awk '/^subscription_lag_events/ {s += $2} END {print s + 0}'; }
 
-# The handler's transaction, statement for statement (see app/commands/reservations).
+# The handler's transaction, statement for statement (see app/commands/reservations): one
+# statement, prepared (-M prepared), as asyncpg prepares it.
 cat >"$WORK/reserve.sql" <<'SQL'
 \set n random(1, 1000000000)
 \set r random(1, 100)
-BEGIN;
-INSERT INTO command.reservations (id, room_id, user_id, period, status, version, created_at, updated_at)
+WITH written AS (
+  INSERT INTO command.reservations (id, room_id, user_id, period, status, version, created_at, updated_at)
   VALUES (gen_random_uuid(), md5('tp-room-' || :r)::uuid, 'pgbench',
           tstzrange(timestamptz '2100-01-01' + :n * interval '1 minute',
                     timestamptz '2100-01-01' + :n * interval '1 minute' + interval '30 seconds', '[)'),
-          'active', 1, now(), now());
+          'active', 1, now(), now()))
 INSERT INTO command.outbox (event_id, type, version, stream_id, payload)
   SELECT * FROM unnest(ARRAY[gen_random_uuid()], ARRAY['reservations.reservation_registered'], ARRAY[1],
                        ARRAY[gen_random_uuid()::text],
-                       ARRAY['{"type":"reservations.reservation_registered","pgbench":true}'::jsonb])
+                       ARRAY[jsonb_build_object('type', 'reservations.reservation_registered', 'pgbench', true)])
   RETURNING xid, id;
-COMMIT;
 SQL
 psql "$DATABASE_URL" -qc "INSERT INTO command.rooms (id, name, capacity, created_at)
   SELECT md5('tp-room-' || i)::uuid, 'pgbench-' || i, 1, now() FROM generate_series(1, 100) i ON CONFLICT DO NOTHING" >/dev/null
 
+SERVER=$(pgrep -f "app serve --port $PORT" | tail -1)
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+TICKS=$(getconf CLK_TCK)
 echo "== app: POST /reservations, $CONNECTIONS connections, ${SECONDS_RUN}s (lag before: $(lag) events)"
-wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s "$WORK/reserve.lua" "http://127.0.0.1:$PORT" | tee "$WORK/wrk.txt"
-echo "lag right after: $(lag) events"; sleep 5; echo "lag 5 s later: $(lag) events"
+if [ -n "${PROFILE:-}" ]; then
+  uvx py-spy record -p "$SERVER" -d $((SECONDS_RUN - 2)) -r 200 -f raw -o "${PROFILE_OUT:-$WORK/stacks.txt}" >/dev/null 2>&1 &
+  SPY=$!
+fi
+APP_CPU0=$(cpu_of "$SERVER"); BUSY0=$(busy)
+# The subscriptions' lag every 10 s while the load runs: it must not grow.
+(for _ in $(seq $((SECONDS_RUN / 10))); do sleep 10; echo -n " $(lag)"; done >"$WORK/lag.txt") &
+LAGS=$!
+wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s bench/reserve.lua "http://127.0.0.1:$PORT" | tee "$WORK/wrk.txt"
+echo "cpu seconds during the run: app $(( ($(cpu_of "$SERVER") - APP_CPU0) / TICKS )), all processes $(( ($(busy) - BUSY0) / TICKS )) (of $((2 * SECONDS_RUN)))"
+if [ -n "${PROFILE:-}" ]; then wait "$SPY"; uv run python bench/stacks.py "${PROFILE_OUT:-$WORK/stacks.txt}" --top 30; fi
+wait "$LAGS"
+echo "lag (events) every 10 s during the run:$(cat "$WORK/lag.txt"); right after: $(lag); 5 s later: $(sleep 5; lag)"
 kill $APP; wait $APP 2>/dev/null || true
 
 # The pgbench rows are not real events: take them out of the log again afterwards.
 echo "== pgbench: the same transaction, $CONNECTIONS clients, ${SECONDS_RUN}s"
-pgbench -n -c"$CONNECTIONS" -j2 -T"$SECONDS_RUN" -f "$WORK/reserve.sql" "$DATABASE_URL" | tee "$WORK/pgbench.txt"
+pgbench -n -M prepared -c"$CONNECTIONS" -j2 -T"$SECONDS_RUN" -f "$WORK/reserve.sql" "$DATABASE_URL" | tee "$WORK/pgbench.txt"
 psql "$DATABASE_URL" -qc "DELETE FROM command.outbox WHERE payload ? 'pgbench'; DELETE FROM command.reservations WHERE user_id = 'pgbench'"
 
 APP_RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")

@@ -74,6 +74,9 @@ class EventBus:
         self._interests: dict[str, frozenset[str] | None] = {}
         self._notify_wanted = Wakeup()
         self._pending: set[str] = set()
+        # Counts the commits heard of (here or, by NOTIFY, elsewhere): a read of the
+        # outbox made at generation g may miss rows only if the generation moved on.
+        self.generation = 0
 
     def subscribe(self, name: str, interest: Collection[str] | None = None) -> Wakeup:
         """`interest`: the event types that wake this subscriber (None: every commit)."""
@@ -92,6 +95,7 @@ class EventBus:
 
     def committed(self, types: Collection[str] | None = None) -> None:
         """Call after a transaction that appended events (of `types`; None: unknown) committed."""
+        self.generation += 1
         if types is None:
             self.wake_all()
         else:
@@ -107,6 +111,7 @@ class EventBus:
         self._notify_wanted.set()
 
     def _on_payload(self, payload: str) -> None:
+        self.generation += 1
         items = set(payload.split(",")) if payload else {""}
         if "" in items:
             self.wake_all()

@@ -75,8 +75,13 @@ async def run_command(
     instance: str,
     key: str | None = None,
     key_fingerprint: bytes = b"",
+    single_statement: bool = False,
 ) -> Outcome:
     """Run `work(conn)` in a transaction; it returns (status, response) or raises a Problem.
+
+    `single_statement`: the work issues exactly one statement (its writes and its events,
+    see outbox.append's `along_with`), which PostgreSQL runs atomically on its own; without
+    an Idempotency-Key it then runs with no BEGIN and COMMIT, one round trip in all.
 
     A transaction PostgreSQL aborts as a deadlock victim or a serialization failure is run
     again from the start: two concurrent inserts that break one exclusion constraint wait
@@ -85,7 +90,7 @@ async def run_command(
     with collecting_types() as appended:
         for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
             try:
-                outcome = await _attempt(pool, work, instance, key, key_fingerprint)
+                outcome = await _attempt(pool, work, instance, key, key_fingerprint, single_statement)
                 break
             except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
                 if attempt == TRANSIENT_ATTEMPTS:
@@ -97,11 +102,14 @@ async def run_command(
     return outcome
 
 
-async def _attempt(pool: Pool, work: Work, instance: str, key: str | None, fp: bytes) -> Outcome:
+async def _attempt(pool: Pool, work: Work, instance: str, key: str | None, fp: bytes, single_statement: bool) -> Outcome:
     async with pool.acquire() as conn:
         if key is None:
-            async with conn.transaction():
+            if single_statement:
                 status, result = await work(conn)
+            else:
+                async with conn.transaction():
+                    status, result = await work(conn)
             return _success(status, result)
         return await _run_once(conn, work, instance, key, fp)
 

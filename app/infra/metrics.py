@@ -8,22 +8,38 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Freshness is a few milliseconds when all is well: finer buckets there.
+FRESHNESS_BUCKETS = (
+    0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05,
+    0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+)  # fmt: skip
 
 
 @dataclass
-class _Histogram:
+class Histogram:
+    buckets: tuple[float, ...]
     counts: list[int]
     total: float = 0.0
     n: int = 0
 
     @classmethod
-    def empty(cls) -> _Histogram:
-        return cls([0] * (len(BUCKETS) + 1))
+    def empty(cls, buckets: tuple[float, ...] = BUCKETS) -> Histogram:
+        return cls(buckets, [0] * (len(buckets) + 1))
 
     def observe(self, value: float) -> None:
-        self.counts[bisect.bisect_left(BUCKETS, value)] += 1
+        self.counts[bisect.bisect_left(self.buckets, value)] += 1
         self.total += value
         self.n += 1
+
+    def lines(self, name: str, **labels: str) -> list[str]:
+        out, cumulative = [], 0
+        for bound, count in zip((*self.buckets, float("inf")), self.counts, strict=True):
+            cumulative += count
+            le = "+Inf" if bound == float("inf") else repr(bound)
+            out.append(f"{name}_bucket{_labels(**labels, le=le)} {cumulative}")
+        out.append(f"{name}_sum{_labels(**labels)} {self.total}")
+        out.append(f"{name}_count{_labels(**labels)} {self.n}")
+        return out
 
 
 @dataclass(frozen=True)
@@ -38,6 +54,9 @@ class SubscriptionSample:
     events_applied: int
     failures: int
     checkpoint_conflicts: int
+    # Commit of an event (its outbox row) -> commit of its effect here, for the events
+    # this process applied: how fresh the view is.
+    freshness: Histogram | None = None
 
 
 def _labels(**labels: str) -> str:
@@ -52,13 +71,13 @@ def _escape(value: str) -> str:
 class Metrics:
     def __init__(self) -> None:
         self._requests: dict[tuple[str, str, int], int] = defaultdict(int)
-        self._latency: dict[tuple[str, str], _Histogram] = {}
+        self._latency: dict[tuple[str, str], Histogram] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self._requests[(method, route, status)] += 1
         hist = self._latency.get((method, route))
         if hist is None:
-            hist = self._latency[(method, route)] = _Histogram.empty()
+            hist = self._latency[(method, route)] = Histogram.empty()
         hist.observe(seconds)
 
     def render(self, subscriptions: Iterable[SubscriptionSample]) -> str:
@@ -73,15 +92,7 @@ class Metrics:
             "# TYPE http_request_duration_seconds histogram",
         ]
         for (method, route), hist in sorted(self._latency.items()):
-            cumulative = 0
-            for bound, count in zip((*BUCKETS, float("inf")), hist.counts, strict=True):
-                cumulative += count
-                le = "+Inf" if bound == float("inf") else repr(bound)
-                labels = _labels(method=method, route=route, le=le)
-                out.append(f"http_request_duration_seconds_bucket{labels} {cumulative}")
-            base = _labels(method=method, route=route)
-            out.append(f"http_request_duration_seconds_sum{base} {hist.total}")
-            out.append(f"http_request_duration_seconds_count{base} {hist.n}")
+            out += hist.lines("http_request_duration_seconds", method=method, route=route)
         out += _subscription_lines(list(subscriptions))
         return "\n".join(out) + "\n"
 
@@ -119,4 +130,11 @@ def _subscription_lines(samples: list[SubscriptionSample]) -> list[str]:
         kind = "counter" if name.endswith("_total") else "gauge"
         out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
         out += [f"{name}{_labels(subscription=s.name)} {value(s)}" for s in samples]
+    out += [
+        "# HELP subscription_freshness_seconds From an event's commit to its effect's commit, events applied here.",
+        "# TYPE subscription_freshness_seconds histogram",
+    ]
+    for s in samples:
+        if s.freshness is not None:
+            out += s.freshness.lines("subscription_freshness_seconds", subscription=s.name)
     return out

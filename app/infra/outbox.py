@@ -11,9 +11,10 @@ by (xid, id), which is also the checkpoint.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import msgspec
@@ -62,36 +63,61 @@ RETURNING xid, id
 """
 
 
-async def append(conn: Connection, events: Sequence[Event]) -> Position:
-    """Append events in the caller's transaction; returns the position of the last one."""
+class Write(NamedTuple):
+    """A data-modifying statement to run in the same statement as an append (`append(...,
+    along_with=...)`): one round trip, atomic without BEGIN and COMMIT of its own."""
+
+    sql: str
+    args: tuple[Any, ...]
+
+
+_APPEND_ARGS = 5
+_appends_with: dict[str, str] = {}
+
+
+def _append_with(sql: str) -> str:
+    """`WITH written AS (sql) <APPEND>`, the write's parameters renumbered after APPEND's."""
+    combined = _appends_with.get(sql)
+    if combined is None:
+        shifted = re.sub(r"\$(\d+)", lambda m: f"${int(m[1]) + _APPEND_ARGS}", sql.strip())
+        combined = _appends_with[sql] = f"WITH written AS ({shifted}){APPEND}"
+    return combined
+
+
+async def append(conn: Connection, events: Sequence[Event], *, along_with: Write | None = None) -> Position:
+    """Append events in the caller's transaction; returns the position of the last one.
+
+    `along_with` runs in the same statement: a command whose whole effect is one write
+    and its events needs no explicit transaction (see run_command's `single_statement`)."""
     types = [event_type(type(e)) for e in events]
     note_appended(types)
-    rows = await conn.fetch(
-        APPEND,
+    columns = (
         [uuid7() for _ in events],
         types,
         [e.VERSION for e in events],
         [e.stream_id() for e in events],
         [_encoder.encode(e).decode() for e in events],
     )
+    if along_with is None:
+        rows = await conn.fetch(APPEND, *columns)
+    else:
+        rows = await conn.fetch(_append_with(along_with.sql), *columns, *along_with.args)
     return max(Position(r["xid"], r["id"]) for r in rows)
 
 
+# Rows of finished transactions (`ready`: xid below the snapshot's xmin) come first in
+# (xid, id) order, so one statement returns the next batch and tells whether committed
+# rows after it are still held back by an older open transaction.
 READ_COMMITTED = """
-SELECT xid, id, event_id, type, payload, recorded_at
+SELECT xid, id, event_id, type, payload, recorded_at,
+       xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS ready
 FROM command.outbox
 WHERE (xid, id) > ($1, $2) AND (xid, id) <= ($3, $4)
-  AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
 ORDER BY xid, id
 LIMIT $5
 """
 
 _END = Position(2**63 - 1, 2**63 - 1)
-
-# Committed rows past `after` that the horizon still holds back (an older
-# transaction is open). Their writer has already woken us, so we must poll again
-# soon: the transaction holding them back may write no event and wake nobody.
-ANY_AFTER = "SELECT EXISTS (SELECT 1 FROM command.outbox WHERE (xid, id) > ($1, $2))"
 
 
 def decode(row: object) -> Envelope:
@@ -105,15 +131,20 @@ def decode(row: object) -> Envelope:
     )
 
 
+async def read_next(conn: Connection, after: Position, limit: int, until: Position | None = None) -> tuple[list[Envelope], bool]:
+    """The next committed events after `after`, in order, at most `limit` (and <= `until`);
+    and whether more are known to follow: a full batch, or committed rows held back by an
+    older open transaction (their writer has already woken us, so poll again soon: the
+    transaction holding them back may write no event and wake nobody)."""
+    end = _END if until is None else until
+    rows = await conn.fetch(READ_COMMITTED, after.xid, after.id, end.xid, end.id, limit + 1)
+    batch = [decode(r) for r in rows[:limit] if r["ready"]]
+    return batch, len(rows) > len(batch)
+
+
 async def read_committed(conn: Connection, after: Position, limit: int, until: Position | None = None) -> list[Envelope]:
     """The next committed events after `after`, in order, at most `limit` (and <= `until`)."""
-    end = _END if until is None else until
-    rows = await conn.fetch(READ_COMMITTED, after.xid, after.id, end.xid, end.id, limit)
-    return [decode(r) for r in rows]
-
-
-async def has_more_after(conn: Connection, after: Position) -> bool:
-    return bool(await conn.fetchval(ANY_AFTER, after.xid, after.id))
+    return (await read_next(conn, after, limit, until))[0]
 
 
 # Every row this statement's snapshot sees is committed; some may still be held back

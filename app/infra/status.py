@@ -53,6 +53,7 @@ async def sample(
                 events_applied=stats.events_applied if stats else 0,
                 failures=stats.failures if stats else 0,
                 checkpoint_conflicts=stats.checkpoint_conflicts if stats else 0,
+                freshness=stats.freshness if stats else None,
             )
         )
     return samples

@@ -14,10 +14,12 @@
 
 from __future__ import annotations
 
+import bisect
 import enum
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import anyio
 import anyio.abc
@@ -26,7 +28,8 @@ from app.events import Event, event_type
 from app.infra.bus import EventBus, Wakeup, collecting_types
 from app.infra.consistency import ViewPositions
 from app.infra.db import Connection, Pool, connect
-from app.infra.outbox import ORIGIN, Envelope, Position, has_more_after, read_committed
+from app.infra.metrics import FRESHNESS_BUCKETS, Histogram
+from app.infra.outbox import ORIGIN, Envelope, Position, read_next
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +115,43 @@ async def apply_batch(
         return await apply_in_transaction(conn, name, schema, handle, after, batch)
 
 
+@dataclass(frozen=True)
+class _Read:
+    after: Position
+    positions: list[Position]
+    envelopes: list[Envelope]
+    more: bool
+    generation: int
+
+
+class SharedReads:
+    """The subscriptions a commit wakes all want the same new rows: one of them reads and
+    decodes them, the others take them from here. A read is complete up to its last row
+    (no later commit can fall behind a committed row), so whoever stands inside it may
+    take the rest of it; whether anything follows is known only if no commit has been
+    heard of since (`generation`), else the taker is told to look again."""
+
+    def __init__(self, generation: Callable[[], int]) -> None:
+        self._generation = generation
+        self._last: _Read | None = None
+        self._lock = anyio.Lock()
+
+    async def next(self, pool: Pool, after: Position, limit: int) -> tuple[list[Envelope], bool]:
+        async with self._lock:
+            last = self._last
+            if last is not None and last.after <= after < last.positions[-1]:
+                start = bisect.bisect_right(last.positions, after)
+                envelopes = last.envelopes[start : start + limit]
+                more = last.more or start + limit < len(last.envelopes) or self._generation() != last.generation
+                return envelopes, more
+            generation = self._generation()
+            async with pool.acquire() as conn:
+                envelopes, more = await read_next(conn, after, limit)
+            if envelopes:
+                self._last = _Read(after, [e.position for e in envelopes], envelopes, more, generation)
+            return envelopes, more
+
+
 @dataclass
 class RunnerStats:
     state: State = State.STANDBY
@@ -120,6 +160,7 @@ class RunnerStats:
     failures: int = 0
     checkpoint_conflicts: int = 0
     last_error: str | None = None
+    freshness: Histogram = field(default_factory=lambda: Histogram.empty(FRESHNESS_BUCKETS))
 
 
 @dataclass
@@ -130,6 +171,7 @@ class Runner:
     pool: Pool
     wakeup: Wakeup
     positions: ViewPositions
+    reads: SharedReads
     stats: RunnerStats = field(default_factory=RunnerStats)
     on_commit: Callable[[set[str]], None] | None = None
     idle_poll_s: float = 1.0
@@ -147,9 +189,7 @@ class Runner:
         log.info("subscription %s running from %s", sub.name, self.stats.position.token())
         held_back_delay = 0.0
         while True:
-            async with self.pool.acquire() as conn:
-                batch = await read_committed(conn, self.stats.position, sub.batch_size)
-                more = len(batch) == sub.batch_size or (not batch and await has_more_after(conn, self.stats.position))
+            batch, more = await self.reads.next(self.pool, self.stats.position, sub.batch_size)
             if batch:
                 if sub.acts_on(batch):
                     await self._apply_with_retries(batch)
@@ -161,6 +201,7 @@ class Runner:
             if more and not batch:
                 # Committed events exist but an older open transaction holds them back:
                 # poll again shortly (it may write no event, so nobody would wake us).
+                # (After a batch with `more`, the loop reads again at once.)
                 held_back_delay = min(max(held_back_delay * 2, 0.0005), 0.004)
                 await self.wakeup.wait(timeout=held_back_delay)
             elif not more:
@@ -238,6 +279,9 @@ class Runner:
             )
         self.stats.events_applied += len(batch)
         self.positions.advanced(sub.name)
+        applied_at = datetime.now(UTC)
+        for envelope in batch:
+            self.stats.freshness.observe((applied_at - envelope.recorded_at).total_seconds())
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "subscription %s applied %d events up to %s",
@@ -280,6 +324,7 @@ class SubscriptionHost:
         self.positions = positions
         self.standby_retry_s = standby_retry_s
         self.runners: dict[str, Runner] = {}
+        self.reads = SharedReads(lambda: bus.generation)
 
     def states(self) -> dict[str, RunnerStats]:
         return {s.name: (self.runners[s.name].stats if s.name in self.runners else RunnerStats()) for s in self.subscriptions}
@@ -315,6 +360,7 @@ class SubscriptionHost:
                         self.pool,
                         self.bus.subscribe(sub.name, [event_type(t) for t in sub.handles] or None),
                         self.positions,
+                        self.reads,
                         on_commit=self.bus.committed if sub.emits_events else None,
                     )
                     self.runners[sub.name] = runner

@@ -79,6 +79,7 @@ async def command(
     *,
     body: Any = None,
     key: str | None = None,
+    single_statement: bool = False,
 ) -> Response[Any]:
     """Run a command (see idempotency.run_command) and answer with its stored response."""
     key = check_key(key)
@@ -89,6 +90,7 @@ async def command(
         instance=request.url.path,
         key=key,
         key_fingerprint=fingerprint(request.method, request.url.path, body) if key else b"",
+        single_statement=single_statement,
     )
     headers = {"X-Position": outcome.position} if outcome.position else {}
     return Response(outcome.body, status_code=outcome.status, media_type=JSON, headers=headers)

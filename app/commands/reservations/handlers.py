@@ -47,9 +47,8 @@ def _state(r: domain.Reservation, position: outbox.Position) -> ReservationState
 
 async def add_room(conn: Connection, clock: Clock, name: str, capacity: int, location: str | None) -> RoomCreated:
     room_id = uuid7()
-    await store.insert_room(conn, room_id, name, capacity, location, clock.now())
     event = RoomAdded(room_id=room_id, name=name, capacity=capacity, location=location)
-    position = await outbox.append(conn, [event])
+    position = await outbox.append(conn, [event], along_with=store.room_insert(room_id, name, capacity, location, clock.now()))
     return RoomCreated(room_id, name, capacity, location, position.token())
 
 
@@ -58,8 +57,7 @@ async def reserve_room(
 ) -> ReservationState:
     now = clock.now()
     reservation, event = domain.register(uuid7(), room_id, user_id, start, end, now)
-    await store.insert_reservation(conn, reservation, now)
-    return _state(reservation, await outbox.append(conn, [event]))
+    return _state(reservation, await store.insert_reservation(conn, reservation, now, [event]))
 
 
 async def _load(conn: Connection, reservation_id: UUID) -> domain.Reservation:

@@ -71,7 +71,7 @@ async def add_room(
         room = await handlers.add_room(conn, services.clock, data.name, data.capacity, data.location)
         return 201, room
 
-    return await command(request, services, work, body=data, key=idempotency_key)
+    return await command(request, services, work, body=data, key=idempotency_key, single_statement=True)
 
 
 @post("/reservations", tags=["reservations"], summary="Reserve a room for [start, end)", status_code=201)
@@ -88,7 +88,7 @@ async def reserve(
         state = await handlers.reserve_room(conn, services.clock, data.room_id, data.user_id, data.start, data.end)
         return 201, state
 
-    return await command(request, services, work, body=data, key=idempotency_key)
+    return await command(request, services, work, body=data, key=idempotency_key, single_statement=True)
 
 
 @patch(

@@ -8,7 +8,10 @@ from uuid import UUID
 import asyncpg
 
 from app.commands.reservations.domain import Reservation
+from app.events import Event
+from app.infra import outbox
 from app.infra.db import Connection
+from app.infra.outbox import Position, Write
 from app.infra.problems import Conflict, NotFound
 
 INSERT_ROOM = """
@@ -29,8 +32,8 @@ WHERE id = $1
 """
 
 
-async def insert_room(conn: Connection, room_id: UUID, name: str, capacity: int, location: str | None, at: datetime) -> None:
-    await conn.execute(INSERT_ROOM, room_id, name, capacity, location, at)
+def room_insert(room_id: UUID, name: str, capacity: int, location: str | None, at: datetime) -> Write:
+    return Write(INSERT_ROOM, (room_id, name, capacity, location, at))
 
 
 def _unknown_room(reservation: Reservation) -> NotFound:
@@ -44,10 +47,12 @@ def _overlap(reservation: Reservation) -> Conflict:
     )
 
 
-async def insert_reservation(conn: Connection, r: Reservation, at: datetime) -> None:
-    """The foreign key answers "does the room exist" in the same round trip."""
+async def insert_reservation(conn: Connection, r: Reservation, at: datetime, events: list[Event]) -> Position:
+    """The reservation and its events in one statement; the foreign key answers "does the
+    room exist" and the exclusion constraint "is it free" in that same round trip."""
+    write = Write(INSERT_RESERVATION, (r.id, r.room_id, r.user_id, r.start, r.end, r.status, r.version, at))
     try:
-        await conn.execute(INSERT_RESERVATION, r.id, r.room_id, r.user_id, r.start, r.end, r.status, r.version, at)
+        return await outbox.append(conn, events, along_with=write)
     except asyncpg.ExclusionViolationError:
         raise _overlap(r) from None
     except asyncpg.ForeignKeyViolationError:

@@ -10,6 +10,7 @@ from app.events.reservations import (
     ReservationRegistered,
     RoomAdded,
 )
+from app.infra.batching import StatementRuns
 from app.infra.db import Connection
 from app.infra.outbox import Envelope
 from app.infra.subscriptions import Subscription
@@ -32,16 +33,18 @@ UNBOOK = "DELETE FROM room_popularity_bookings WHERE reservation_id = $1"
 
 
 async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
+    runs = StatementRuns(conn)
     for envelope in batch:
         match envelope.event:
             case RoomAdded(room_id=room_id, name=name):
-                await conn.execute(ADD_ROOM, room_id, name)
+                await runs.add(ADD_ROOM, room_id, name)
             case ReservationRegistered() as e:
-                await conn.execute(BOOK, e.reservation_id, e.room_id, e.start, e.end, e.version)
+                await runs.add(BOOK, e.reservation_id, e.room_id, e.start, e.end, e.version)
             case ReservationChanged() as e:
-                await conn.execute(MOVE, e.reservation_id, e.room_id, e.start, e.end, e.version)
+                await runs.add(MOVE, e.reservation_id, e.room_id, e.start, e.end, e.version)
             case ReservationCancelled() as e:
-                await conn.execute(UNBOOK, e.reservation_id)
+                await runs.add(UNBOOK, e.reservation_id)
+    await runs.flush()
 
 
 subscription = Subscription(

@@ -15,6 +15,7 @@ from app.events.reservations import (
     ReservationRegistered,
     RoomAdded,
 )
+from app.infra.batching import StatementRuns
 from app.infra.db import Connection
 from app.infra.outbox import Envelope
 from app.infra.subscriptions import Subscription
@@ -37,16 +38,18 @@ CANCEL = "UPDATE user_reservations SET status = 'cancelled', version = $2 WHERE 
 
 
 async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
+    runs = StatementRuns(conn)
     for envelope in batch:
         match envelope.event:
             case RoomAdded(room_id=room_id, name=name):
-                await conn.execute(ADD_ROOM, room_id, name)
+                await runs.add(ADD_ROOM, room_id, name)
             case ReservationRegistered() as e:
-                await conn.execute(REGISTER, e.reservation_id, e.user_id, e.room_id, e.start, e.end, e.version)
+                await runs.add(REGISTER, e.reservation_id, e.user_id, e.room_id, e.start, e.end, e.version)
             case ReservationChanged() as e:
-                await conn.execute(CHANGE, e.reservation_id, e.room_id, e.start, e.end, e.version)
+                await runs.add(CHANGE, e.reservation_id, e.room_id, e.start, e.end, e.version)
             case ReservationCancelled() as e:
-                await conn.execute(CANCEL, e.reservation_id, e.version)
+                await runs.add(CANCEL, e.reservation_id, e.version)
+    await runs.flush()
 
 
 subscription = Subscription(

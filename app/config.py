@@ -25,6 +25,7 @@ class Settings(msgspec.Struct, frozen=True):
     run_subscriptions: bool = True
     idle_in_transaction_timeout_ms: int = 10_000
     standby_retry_s: float = 1.0
+    workers: int = 1
 
 
 _ENV: dict[str, tuple[str, type]] = {
@@ -39,6 +40,7 @@ _ENV: dict[str, tuple[str, type]] = {
     "RUN_SUBSCRIPTIONS": ("run_subscriptions", bool),
     "IDLE_IN_TRANSACTION_TIMEOUT_MS": ("idle_in_transaction_timeout_ms", int),
     "STANDBY_RETRY_S": ("standby_retry_s", float),
+    "WORKERS": ("workers", int),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -68,6 +70,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     settings = Settings(**values)  # type: ignore[arg-type]
     if not 1 <= settings.port <= 65535:
         raise SettingsError(f"PORT={settings.port}: must be 1-65535")
+    if not 1 <= settings.workers <= 64:
+        raise SettingsError(f"WORKERS={settings.workers}: must be 1-64")
     if not 1 <= settings.pool_min_size <= settings.pool_max_size:
         raise SettingsError("DB_POOL_MIN_SIZE must be >= 1 and <= DB_POOL_MAX_SIZE")
     if settings.log_format not in ("json", "text", "auto"):

@@ -191,6 +191,16 @@ async def metrics(services: ServicesDep) -> Response[str]:
     return Response(services.metrics.render(samples), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
+def app_from_environment() -> Litestar:
+    """The app of one worker of `app serve --workers N` (a process of its own)."""
+    from app.config import load_settings
+    from app.infra.logs import configure
+
+    settings = load_settings()
+    configure(settings.log_level, settings.log_format)
+    return create_app(settings)
+
+
 def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     head = head_revision()
 

@@ -8,6 +8,8 @@
 #
 #   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_tp bash bench/throughput.sh [seconds] [connections]
 #
+# WORKERS=N runs `app serve --workers N` (N replicas on one port; default 1).
+#
 # PROFILE=1 (PROFILE_OUT=file keeps the stacks) also samples the app with py-spy during the wrk run and prints the functions
 # with the largest share of samples (bench/stacks.py). CPU seconds used by the app and by
 # the whole machine during the wrk run are printed too: where the two cores went.
@@ -23,7 +25,7 @@ WORK=$(mktemp -d)
 trap 'kill $APP 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 uv run app migrate >/dev/null
-RUN_SUBSCRIPTIONS=true LOG_LEVEL=WARNING DB_POOL_MAX_SIZE=${DB_POOL_MAX_SIZE:-20} \
+WORKERS=${WORKERS:-1} RUN_SUBSCRIPTIONS=true LOG_LEVEL=WARNING DB_POOL_MAX_SIZE=${DB_POOL_MAX_SIZE:-20} \
   uv run app serve --port "$PORT" >"$WORK/app.log" 2>&1 &
 APP=$!
 for _ in $(seq 100); do curl -sf "localhost:$PORT/health/ready" >/dev/null && break; sleep 0.2; done
@@ -56,12 +58,13 @@ psql "$DATABASE_URL" -qc "INSERT INTO command.rooms (id, name, capacity, created
   SELECT md5('tp-room-' || i)::uuid, 'pgbench-' || i, 1, now() FROM generate_series(1, 100) i ON CONFLICT DO NOTHING" >/dev/null
 
 SERVER=$(pgrep -f "app serve --port $PORT" | tail -1)
-cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+tree() { echo "$1"; for child in $(pgrep -P "$1"); do tree "$child"; done; }
+cpu_of() { local t=0; for p in $(tree "$1"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
 busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 TICKS=$(getconf CLK_TCK)
 echo "== app: POST /reservations, $CONNECTIONS connections, ${SECONDS_RUN}s (lag before: $(lag) events)"
 if [ -n "${PROFILE:-}" ]; then
-  uvx py-spy record -p "$SERVER" -d $((SECONDS_RUN - 2)) -r 200 -f raw -o "${PROFILE_OUT:-$WORK/stacks.txt}" >/dev/null 2>&1 &
+  uvx py-spy record --subprocesses -p "$SERVER" -d $((SECONDS_RUN - 2)) -r 200 -f raw -o "${PROFILE_OUT:-$WORK/stacks.txt}" >/dev/null 2>&1 &
   SPY=$!
 fi
 APP_CPU0=$(cpu_of "$SERVER"); BUSY0=$(busy)

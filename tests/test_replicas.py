@@ -89,3 +89,43 @@ async def test_two_processes_share_the_work_and_take_over(database_url: str, poo
     finally:
         for s in servers:
             s.stop()
+
+
+async def test_workers_serve_one_port_and_read_their_writes(database_url: str, tmp_path: Path) -> None:
+    """`app serve --workers 2` (WORKERS=2): two replicas behind one port; every view has
+    one owner among them, and a client reads its own writes whichever worker answers."""
+    server = ServerProcess(database_url, tmp_path / "workers.log", WORKERS="2")
+    try:
+        await anyio.to_thread.run_sync(server.wait_live)
+        async with httpx.AsyncClient(timeout=10) as http:
+            r = await http.post(f"{server.url}/rooms", json={"name": "worker-room", "capacity": 1})
+            assert r.status_code == 201
+            room_id = r.json()["id"]
+            for i in range(20):  # many connections: both workers answer some
+                body = {
+                    "room_id": room_id,
+                    "user_id": "workers",
+                    "start": f"2031-01-01T{i:02d}:00:00Z",
+                    "end": f"2031-01-01T{i:02d}:30:00Z",
+                }
+                async with httpx.AsyncClient(timeout=10) as fresh:
+                    r = await fresh.post(f"{server.url}/reservations", json=body)
+                    assert r.status_code == 201, r.text
+                    seen = await fresh.get(
+                        f"{server.url}/users/workers/reservations?page_size=100",
+                        headers={"X-Min-Position": r.headers["X-Position"], "X-Wait-Ms": "5000"},
+                    )
+                assert seen.status_code == 200
+                assert len(seen.json()["items"]) == i + 1
+            with anyio.fail_after(10):
+                while True:  # once both workers hold their locks, each view has one owner
+                    r = await http.get(f"{server.url}/health/ready")
+                    if r.status_code == 200:
+                        break
+                    await anyio.sleep(0.1)
+    finally:
+        server.stop()
+    log = (tmp_path / "workers.log").read_text()
+    assert log.count("Started server process") == 2
+    for sub in subscribers.ALL:  # one owner each, never both workers
+        assert log.count(f"subscription {sub.name} running from") == 1, sub.name

@@ -126,6 +126,6 @@ async def test_workers_serve_one_port_and_read_their_writes(database_url: str, t
     finally:
         server.stop()
     log = (tmp_path / "workers.log").read_text()
-    assert log.count("Started server process") == 2
+    assert log.count('"msg":"Started server process') == 2
     for sub in subscribers.ALL:  # one owner each, never both workers
         assert log.count(f"subscription {sub.name} running from") == 1, sub.name

@@ -18,6 +18,7 @@ def test_python_bench_script_starts(script: str) -> None:
     assert "usage:" in done.stdout
 
 
-def test_shell_bench_script_parses() -> None:
-    done = subprocess.run(["bash", "-n", str(BENCH / "throughput.sh")], capture_output=True, text=True, timeout=30)
+@pytest.mark.parametrize("script", sorted(p.name for p in BENCH.glob("*.sh")))
+def test_shell_bench_script_parses(script: str) -> None:
+    done = subprocess.run(["bash", "-n", str(BENCH / script)], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr

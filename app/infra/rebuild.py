@@ -17,8 +17,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import anyio
+
 from app.infra.db import Connection, Pool
-from app.infra.outbox import Position, read_committed
+from app.infra.outbox import Envelope, Position, read_committed
 from app.infra.subscriptions import (
     LOCK_NAMESPACE,
     Subscription,
@@ -122,17 +124,33 @@ async def build_shadow(
             until.id if until else None,
         )
     progress = Progress(0, int(total), time.monotonic())
-    while True:
-        async with pool.acquire() as conn:
-            batch = await read_committed(conn, position, batch_size, until)
+    # The next batch is read and decoded while this one is written: Python and PostgreSQL
+    # work at once. The stream holds one batch, so memory stays at a few batches.
+    send, receive = anyio.create_memory_object_stream[list[Envelope]](1)
+
+    async def read_ahead(after: Position) -> None:
+        async with send:
+            while True:
+                async with pool.acquire() as conn:
+                    batch = await read_committed(conn, after, batch_size, until)
+                await send.send(batch)
+                if not batch:
+                    return
+                after = batch[-1].position
+
+    async with anyio.create_task_group() as tg, receive:
+        tg.start_soon(read_ahead, position)
+        async for batch in receive:
             if not batch:
-                await _index_shadow(conn, sub)
-                return position
-        position = await apply_batch(pool, shadow_name(sub.name), shadow_schema(sub.name), sub.handle, position, batch)
-        progress.done += len(batch)
-        progress.total = max(progress.total, progress.done)
-        if on_progress:
-            on_progress(progress)
+                break
+            position = await apply_batch(pool, shadow_name(sub.name), shadow_schema(sub.name), sub.handle, position, batch)
+            progress.done += len(batch)
+            progress.total = max(progress.total, progress.done)
+            if on_progress:
+                on_progress(progress)
+    async with pool.acquire() as conn:
+        await _index_shadow(conn, sub)
+    return position
 
 
 async def _catch_up_in(conn: Connection, sub: Subscription, position: Position, until: Position) -> Position:

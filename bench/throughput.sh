@@ -22,7 +22,12 @@ PORT=${PORT:-8077}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v pgbench >/dev/null || { echo "pgbench is needed (Debian: postgresql-client)"; exit 1; }
 WORK=$(mktemp -d)
-trap 'kill $APP 2>/dev/null || true; rm -rf "$WORK"' EXIT
+# The pgbench rows are not real events (subscribers cannot decode them): never leave any.
+forget_pgbench() {
+  psql "$DATABASE_URL" -qc "DELETE FROM command.outbox WHERE payload ? 'pgbench'; DELETE FROM command.reservations WHERE user_id = 'pgbench'" >/dev/null 2>&1 || true
+}
+trap 'kill $APP 2>/dev/null || true; forget_pgbench; rm -rf "$WORK"' EXIT
+forget_pgbench  # left by an interrupted run
 
 uv run app migrate >/dev/null
 WORKERS=${WORKERS:-1} RUN_SUBSCRIPTIONS=true LOG_LEVEL=WARNING DB_POOL_MAX_SIZE=${DB_POOL_MAX_SIZE:-20} \
@@ -37,10 +42,12 @@ export ROOMS=$(for i in $(seq 100); do
 done | paste -sd,)
 lag() { curl -sf "localhost:$PORT/metrics" | awk '/^subscription_lag_events/ {s += $2} END {print s + 0}'; }
 
+# (Periods are distinct per client and transaction: a conflict would abort a pgbench client.)
 # The handler's transaction, statement for statement (see app/commands/reservations): one
 # statement, prepared (-M prepared), as asyncpg prepares it.
 cat >"$WORK/reserve.sql" <<'SQL'
-\set n random(1, 1000000000)
+\set i :i + 1
+\set n :i * 10000 + :client_id
 \set r random(1, 100)
 WITH written AS (
   INSERT INTO command.reservations (id, room_id, user_id, period, status, version, created_at, updated_at)
@@ -80,8 +87,8 @@ kill $APP; wait $APP 2>/dev/null || true
 
 # The pgbench rows are not real events: take them out of the log again afterwards.
 echo "== pgbench: the same transaction, $CONNECTIONS clients, ${SECONDS_RUN}s"
-pgbench -n -M prepared -c"$CONNECTIONS" -j2 -T"$SECONDS_RUN" -f "$WORK/reserve.sql" "$DATABASE_URL" | tee "$WORK/pgbench.txt"
-psql "$DATABASE_URL" -qc "DELETE FROM command.outbox WHERE payload ? 'pgbench'; DELETE FROM command.reservations WHERE user_id = 'pgbench'"
+pgbench -n -D i=0 -M prepared -c"$CONNECTIONS" -j2 -T"$SECONDS_RUN" -f "$WORK/reserve.sql" "$DATABASE_URL" | tee "$WORK/pgbench.txt"
+forget_pgbench
 
 APP_RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
 PG_TPS=$(awk '/^tps = / {print $3; exit}' "$WORK/pgbench.txt")

@@ -42,25 +42,25 @@ async def test_subscriptions_woken_together_share_one_read(pool: Pool) -> None:
     start = await committed_head(pool)  # type: ignore[arg-type]
     await append(pool, "shared-1", "shared-2", "shared-3")
     generation = 0
-    reads = SharedReads(lambda: generation)
+    reads = SharedReads(pool, lambda: generation)
 
-    first, more = await reads.next(pool, start, 10)
+    first, more = await reads.next(start, 10)
     assert [e.event.name for e in first] == ["shared-1", "shared-2", "shared-3"]  # type: ignore[attr-defined]
     assert not more
-    again, more = await reads.next(pool, start, 10)
+    again, more = await reads.next(start, 10)
     assert all(a is b for a, b in zip(again, first, strict=True)) and len(again) == 3  # decoded once
     assert not more
 
     # One behind, and a smaller batch: the rest of the same read.
-    tail, more = await reads.next(pool, first[0].position, 1)
+    tail, more = await reads.next(first[0].position, 1)
     assert tail == [first[1]] and more, "the read holds more than this batch"
 
     # A commit heard of since the read: whoever takes from it must look again afterwards.
     await append(pool, "shared-4")
     generation += 1
-    tail, more = await reads.next(pool, first[0].position, 10)
+    tail, more = await reads.next(first[0].position, 10)
     assert tail == first[1:] and more
     # At the end of the shared read: a real read, which finds the new row.
-    newer, more = await reads.next(pool, first[-1].position, 10)
+    newer, more = await reads.next(first[-1].position, 10)
     assert [e.event.name for e in newer] == ["shared-4"]  # type: ignore[attr-defined]
     assert not more

@@ -118,7 +118,6 @@ async def apply_batch(
 @dataclass(frozen=True)
 class _Read:
     after: Position
-    positions: list[Position]
     envelopes: list[Envelope]
     more: bool
     generation: int
@@ -131,24 +130,25 @@ class SharedReads:
     take the rest of it; whether anything follows is known only if no commit has been
     heard of since (`generation`), else the taker is told to look again."""
 
-    def __init__(self, generation: Callable[[], int]) -> None:
+    def __init__(self, pool: Pool, generation: Callable[[], int]) -> None:
+        self._pool = pool
         self._generation = generation
         self._last: _Read | None = None
         self._lock = anyio.Lock()
 
-    async def next(self, pool: Pool, after: Position, limit: int) -> tuple[list[Envelope], bool]:
+    async def next(self, after: Position, limit: int) -> tuple[list[Envelope], bool]:
         async with self._lock:
             last = self._last
-            if last is not None and last.after <= after < last.positions[-1]:
-                start = bisect.bisect_right(last.positions, after)
+            if last is not None and last.after <= after < last.envelopes[-1].position:
+                start = bisect.bisect_right(last.envelopes, after, key=lambda e: e.position)
                 envelopes = last.envelopes[start : start + limit]
                 more = last.more or start + limit < len(last.envelopes) or self._generation() != last.generation
                 return envelopes, more
             generation = self._generation()
-            async with pool.acquire() as conn:
+            async with self._pool.acquire() as conn:
                 envelopes, more = await read_next(conn, after, limit)
             if envelopes:
-                self._last = _Read(after, [e.position for e in envelopes], envelopes, more, generation)
+                self._last = _Read(after, envelopes, more, generation)
             return envelopes, more
 
 
@@ -189,7 +189,7 @@ class Runner:
         log.info("subscription %s running from %s", sub.name, self.stats.position.token())
         held_back_delay = 0.0
         while True:
-            batch, more = await self.reads.next(self.pool, self.stats.position, sub.batch_size)
+            batch, more = await self.reads.next(self.stats.position, sub.batch_size)
             if batch:
                 if sub.acts_on(batch):
                     await self._apply_with_retries(batch)
@@ -324,7 +324,7 @@ class SubscriptionHost:
         self.positions = positions
         self.standby_retry_s = standby_retry_s
         self.runners: dict[str, Runner] = {}
-        self.reads = SharedReads(lambda: bus.generation)
+        self.reads = SharedReads(pool, lambda: bus.generation)
 
     def states(self) -> dict[str, RunnerStats]:
         return {s.name: (self.runners[s.name].stats if s.name in self.runners else RunnerStats()) for s in self.subscriptions}

@@ -48,7 +48,7 @@ def _state(r: domain.Reservation, position: outbox.Position) -> ReservationState
 async def add_room(conn: Connection, clock: Clock, name: str, capacity: int, location: str | None) -> RoomCreated:
     room_id = uuid7()
     event = RoomAdded(room_id=room_id, name=name, capacity=capacity, location=location)
-    position = await outbox.append(conn, [event], along_with=store.room_insert(room_id, name, capacity, location, clock.now()))
+    position = await store.insert_room(conn, room_id, name, capacity, location, clock.now(), [event])
     return RoomCreated(room_id, name, capacity, location, position.token())
 
 

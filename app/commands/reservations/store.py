@@ -32,8 +32,11 @@ WHERE id = $1
 """
 
 
-def room_insert(room_id: UUID, name: str, capacity: int, location: str | None, at: datetime) -> Write:
-    return Write(INSERT_ROOM, (room_id, name, capacity, location, at))
+async def insert_room(
+    conn: Connection, room_id: UUID, name: str, capacity: int, location: str | None, at: datetime, events: list[Event]
+) -> Position:
+    """The room and its events in one statement."""
+    return await outbox.append(conn, events, along_with=Write(INSERT_ROOM, (room_id, name, capacity, location, at)))
 
 
 def _unknown_room(reservation: Reservation) -> NotFound:

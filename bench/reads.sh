@@ -7,7 +7,8 @@
 #
 #   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_orders bash bench/reads.sh [seconds] [connections]
 #
-# WORKERS=N runs `app serve --workers N`. Prints wrk's latency distribution for each.
+# WORKERS=N runs `app serve --workers N`. Prints wrk's latency distribution for each, and the
+# CPU time per request of the app and of PostgreSQL; PROFILE=1 also samples the app with py-spy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_RUN=${1:-30}
@@ -22,10 +23,18 @@ trap 'kill $APP 2>/dev/null || true; rm -rf "$WORK"' EXIT
 # log with no command-side state behind them: the process managers and the views not under
 # test are moved past them, else they would spend the whole run catching up on 1M fake
 # orders (and the read figures would measure that instead).
-psql "$DATABASE_URL" -qc "
-  UPDATE command.subscriptions s SET xid = head.xid, id = head.id
-  FROM (SELECT xid, id FROM command.outbox ORDER BY xid DESC, id DESC LIMIT 1) head
-  WHERE s.name NOT IN ('order_history', 'available_restaurants') AND (s.xid, s.id) < (head.xid, head.id)"
+# (Rows are made for the subscriptions that have none yet: on a fresh data set only the two
+# views under test have one.)
+NAMES=$(uv run python -c "from app.subscribers import ALL; print(','.join(s.name for s in ALL))")
+psql "$DATABASE_URL" -v names="$NAMES" -q <<'SQL'
+INSERT INTO command.subscriptions AS s (name, xid, id)
+SELECT name, head.xid, head.id
+FROM unnest(string_to_array(:'names', ',')) AS name,
+     (SELECT xid, id FROM command.outbox ORDER BY xid DESC, id DESC LIMIT 1) AS head
+WHERE name NOT IN ('order_history', 'available_restaurants')
+ON CONFLICT (name) DO UPDATE SET xid = EXCLUDED.xid, id = EXCLUDED.id
+WHERE (s.xid, s.id) < (EXCLUDED.xid, EXCLUDED.id)
+SQL
 WORKERS=${WORKERS:-1} LOG_LEVEL=WARNING DB_POOL_MAX_SIZE=${DB_POOL_MAX_SIZE:-20} \
   uv run app serve --port "$PORT" >"$WORK/app.log" 2>&1 &
 APP=$!
@@ -33,10 +42,21 @@ for _ in $(seq 100); do curl -sf "localhost:$PORT/health/ready" >/dev/null && br
 psql "$DATABASE_URL" -Atc "SELECT md5('c' || i)::uuid FROM generate_series(0, 9999) i" >"$WORK/consumers.txt"
 export CONSUMERS="$WORK/consumers.txt"
 
+source bench/procs.sh
+
 for READ in history available; do
   export READ
   wrk -t2 -c"$CONNECTIONS" -d5s -s bench/reads.lua "http://127.0.0.1:$PORT" >/dev/null  # warm-up
   echo "== $READ: $CONNECTIONS connections, ${SECONDS_RUN}s, WORKERS=${WORKERS:-1}"
-  wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s bench/reads.lua "http://127.0.0.1:$PORT" |
-    grep -E "Latency|50%|75%|90%|99%|Requests/sec|Non-2xx|requests in"
+  if [ -n "${PROFILE:-}" ]; then
+    uvx py-spy record --subprocesses -p "$APP" -d $((SECONDS_RUN - 2)) -r 200 -f raw -o "$WORK/stacks-$READ.txt" >/dev/null 2>&1 &
+    SPY=$!
+  fi
+  APP0=$(cpu_of "$APP"); PG0=$(pg_cpu)
+  wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s bench/reads.lua "http://127.0.0.1:$PORT" >"$WORK/wrk.txt"
+  APP1=$(cpu_of "$APP"); PG1=$(pg_cpu)
+  grep -E "Latency|50%|75%|90%|99%|Requests/sec|Non-2xx|requests in" "$WORK/wrk.txt"
+  awk -v a="$(((APP1 - APP0) * 1000 / TICKS))" -v p="$(((PG1 - PG0) * 1000 / TICKS))" '/requests in/ {
+    printf "  CPU per request: app %.3f ms, PostgreSQL %.3f ms\n", a / $1, p / $1 }' "$WORK/wrk.txt"
+  if [ -n "${PROFILE:-}" ]; then wait "$SPY"; uv run python bench/stacks.py "$WORK/stacks-$READ.txt" --top 30; fi
 done

@@ -65,10 +65,8 @@ psql "$DATABASE_URL" -qc "INSERT INTO command.rooms (id, name, capacity, created
   SELECT md5('tp-room-' || i)::uuid, 'pgbench-' || i, 1, now() FROM generate_series(1, 100) i ON CONFLICT DO NOTHING" >/dev/null
 
 SERVER=$(pgrep -f "app serve --port $PORT" | tail -1)
-tree() { echo "$1"; for child in $(pgrep -P "$1"); do tree "$child"; done; }
-cpu_of() { local t=0; for p in $(tree "$1"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+source bench/procs.sh
 busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
-TICKS=$(getconf CLK_TCK)
 echo "== app: POST /reservations, $CONNECTIONS connections, ${SECONDS_RUN}s (lag before: $(lag) events)"
 if [ -n "${PROFILE:-}" ]; then
   uvx py-spy record --subprocesses -p "$SERVER" -d $((SECONDS_RUN - 2)) -r 200 -f raw -o "${PROFILE_OUT:-$WORK/stacks.txt}" >/dev/null 2>&1 &

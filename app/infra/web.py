@@ -21,8 +21,8 @@ from app.infra.clock import Clock
 from app.infra.consistency import (
     PositionNotReached,
     ViewPositions,
+    ViewRead,
     parse_wait_ms,
-    view_position,
 )
 from app.infra.db import Pool
 from app.infra.idempotency import Work, check_key, fingerprint, run_command
@@ -96,8 +96,8 @@ async def command(
     return Response(outcome.body, status_code=outcome.status, media_type=JSON, headers=headers)
 
 
-async def read_position(services: Services, view: str, min_position: str | None, wait_ms: str | None) -> Position:
-    """The position a query of `view` is answered at, after waiting for `X-Min-Position`."""
+async def read_view(services: Services, view: str, min_position: str | None, wait_ms: str | None) -> ViewRead:
+    """A read of `view`, once it has applied `X-Min-Position` (a 412 if it does not in time)."""
     try:
         wait = parse_wait_ms(wait_ms)
     except ValueError:
@@ -106,7 +106,7 @@ async def read_position(services: Services, view: str, min_position: str | None,
             errors=[{"field": "X-Wait-Ms", "message": "integer 0-10000"}],
         ) from None
     if min_position is None:
-        return await view_position(services.pool, view)
+        return ViewRead(services.pool, view)
     try:
         target = Position.parse(min_position)
     except ValueError:
@@ -116,17 +116,19 @@ async def read_position(services: Services, view: str, min_position: str | None,
         ) from None
 
     try:
-        return await services.positions.wait_for(services.pool, view, target, wait)
+        await services.positions.wait_for(services.pool, view, target, wait)
     except PositionNotReached as exc:
         raise PreconditionFailed(
             f"view {view} has not applied position {min_position} within {wait} ms",
             view=view,
             view_position=exc.view_position.token(),
         ) from None
+    return ViewRead(services.pool, view)
 
 
-def view_response(content: Any, position: Position) -> Response[Any]:
-    return Response(content, headers={"X-View-Position": position.token()})
+def view_response(content: Any, read: ViewRead) -> Response[Any]:
+    assert read.position is not None, "the view was not read"
+    return Response(content, headers={"X-View-Position": read.position.token()})
 
 
 T = TypeVar("T")

@@ -8,7 +8,7 @@ import msgspec
 from litestar import Response, get
 from litestar.params import FromQuery
 
-from app.infra.web import MinPosition, Rules, ServicesDep, WaitMs, aware, read_position, view_response
+from app.infra.web import MinPosition, Rules, ServicesDep, WaitMs, aware, read_view, view_response
 from app.queries.available_restaurants import store
 from app.queries.available_restaurants.projector import VIEW
 
@@ -31,8 +31,8 @@ async def available_restaurants(
     rules.check(-90 <= lat <= 90, "lat", "must be -90..90")
     rules.check(-180 <= lon <= 180, "lon", "must be -180..180")
     rules.raise_if_any()
-    position = await read_position(services, VIEW, x_min_position, x_wait_ms)
-    return view_response(AvailableList(await store.available(services.pool, lat, lon, at)), position)
+    read = await read_view(services, VIEW, x_min_position, x_wait_ms)
+    return view_response(AvailableList(await store.available(read, lat, lon, at)), read)
 
 
 routes = [available_restaurants]

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import msgspec
 
-from app.infra.db import Pool
+from app.infra.consistency import ViewRead
 from app.queries.available_restaurants.projector import POINT
 
 
@@ -55,5 +55,5 @@ ORDER BY c.distance_km, c.id
 """
 
 
-async def available(pool: Pool, lat: float, lon: float, at: datetime) -> list[AvailableRestaurant]:
-    return [AvailableRestaurant(*r) for r in await pool.fetch(AVAILABLE, lat, lon, at)]
+async def available(read: ViewRead, lat: float, lon: float, at: datetime) -> list[AvailableRestaurant]:
+    return [AvailableRestaurant(*r[:-1]) for r in await read.fetch(AVAILABLE, lat, lon, at)]

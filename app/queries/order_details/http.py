@@ -8,7 +8,7 @@ from litestar import Response, get
 from litestar.params import FromPath
 
 from app.infra.problems import NotFound
-from app.infra.web import MinPosition, ServicesDep, WaitMs, read_position, view_response
+from app.infra.web import MinPosition, ServicesDep, WaitMs, read_view, view_response
 from app.queries.order_details import store
 from app.queries.order_details.projector import VIEW
 
@@ -20,11 +20,11 @@ async def order_details(
     x_min_position: MinPosition = None,
     x_wait_ms: WaitMs = None,
 ) -> Response[store.OrderDetails]:
-    position = await read_position(services, VIEW, x_min_position, x_wait_ms)
-    found = await store.order(services.pool, order_id)
+    read = await read_view(services, VIEW, x_min_position, x_wait_ms)
+    found = await store.order(read, order_id)
     if found is None:
         raise NotFound(f"order {order_id} does not exist (or is not in the view yet)")
-    return view_response(found, position)
+    return view_response(found, read)
 
 
 routes = [order_details]

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from app.infra.db import Pool
+from app.infra.consistency import ViewRead
 from app.infra.money import money
 
 
@@ -56,12 +56,16 @@ class OrderDetails(msgspec.Struct, frozen=True):
 ONE = "SELECT * FROM query.order_details WHERE id = $1 AND consumer_id IS NOT NULL"
 
 
+_lines = msgspec.json.Decoder(list[Line])
+
+
 def lines(raw: str) -> list[Line]:
-    return [Line(x["menu_item_id"], x["name"], str(x["price"]), x["quantity"]) for x in msgspec.json.decode(raw)]
+    """The jsonb a projector stored from the event's lines (prices already strings)."""
+    return _lines.decode(raw)
 
 
-async def order(pool: Pool, order_id: UUID) -> OrderDetails | None:
-    r = await pool.fetchrow(ONE, order_id)
+async def order(read: ViewRead, order_id: UUID) -> OrderDetails | None:
+    r = await read.fetchrow(ONE, order_id)
     if r is None:
         return None
     courier = Named(r["courier_id"], r["courier_name"]) if r["courier_id"] else None

@@ -20,7 +20,7 @@ from app.infra.web import (
     aware,
     decode_cursor,
     page_of,
-    read_position,
+    read_view,
     view_response,
 )
 from app.queries.order_history import store
@@ -66,11 +66,11 @@ async def consumer_orders(
         status=status.value if status else None,
         keywords=sorted({k.strip().lower() for k in keywords.split(",") if k.strip()}) if keywords else None,
     )
-    position = await read_position(services, VIEW, x_min_position, x_wait_ms)
+    read = await read_view(services, VIEW, x_min_position, x_wait_ms)
     after = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else None
-    found = await store.history(services.pool, consumer_id, filters, after, page_size + 1)
+    found = await store.history(read, consumer_id, filters, after, page_size + 1)
     items, next_cursor = page_of(found, page_size, lambda o: (o.created_at, o.id))
-    return view_response(OrderPage(items, next_cursor), position)
+    return view_response(OrderPage(items, next_cursor), read)
 
 
 routes = [consumer_orders]

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from app.infra.db import Pool
+from app.infra.consistency import ViewRead
 from app.infra.money import money
 from app.queries.order_details.store import Line, Named, lines
 
@@ -63,7 +63,7 @@ def build(consumer_id: UUID, f: Filters, after: tuple[datetime, UUID] | None, li
 
 
 async def history(
-    pool: Pool, consumer_id: UUID, f: Filters, after: tuple[datetime, UUID] | None, limit: int
+    read: ViewRead, consumer_id: UUID, f: Filters, after: tuple[datetime, UUID] | None, limit: int
 ) -> list[OrderSummary]:
     sql, args = build(consumer_id, f, after, limit)
     return [
@@ -75,5 +75,5 @@ async def history(
             r["state"],
             r["created_at"],
         )
-        for r in await pool.fetch(sql, *args)
+        for r in await read.fetch(sql, *args)
     ]

@@ -17,7 +17,7 @@ from app.infra.web import (
     WaitMs,
     decode_cursor,
     page_of,
-    read_position,
+    read_view,
     view_response,
 )
 from app.queries.reservation_history import store
@@ -42,11 +42,11 @@ async def history(
     page_size: PageSize = 20,
     cursor: Cursor = None,
 ) -> Response[HistoryPage]:
-    position = await read_position(services, VIEW, x_min_position, x_wait_ms)
+    read = await read_view(services, VIEW, x_min_position, x_wait_ms)
     after = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else None
-    found = await store.history_of(services.pool, user_id, page_size, after)
+    found = await store.history_of(read, user_id, page_size, after)
     items, next_cursor = page_of(found, page_size, lambda h: (h.at, h.event_id))
-    return view_response(HistoryPage(items, next_cursor), position)
+    return view_response(HistoryPage(items, next_cursor), read)
 
 
 routes = [history]

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from app.infra.db import Pool
+from app.infra.consistency import ViewRead
 
 
 class HistoryEntry(msgspec.Struct, frozen=True):
@@ -37,9 +37,9 @@ ORDER BY at DESC, event_id DESC LIMIT $2
 """
 
 
-async def history_of(pool: Pool, user_id: str, page_size: int, after: tuple[datetime, UUID] | None) -> list[HistoryEntry]:
+async def history_of(read: ViewRead, user_id: str, page_size: int, after: tuple[datetime, UUID] | None) -> list[HistoryEntry]:
     if after is None:
-        rows = await pool.fetch(FIRST_PAGE, user_id, page_size + 1)
+        rows = await read.fetch(FIRST_PAGE, user_id, page_size + 1)
     else:
-        rows = await pool.fetch(NEXT_PAGE, user_id, page_size + 1, *after)
-    return [HistoryEntry(*r) for r in rows]
+        rows = await read.fetch(NEXT_PAGE, user_id, page_size + 1, *after)
+    return [HistoryEntry(*r[:-1]) for r in rows]

@@ -10,7 +10,7 @@ from litestar import Response, get
 from litestar.params import QueryParameter
 
 from app.infra.problems import Unprocessable
-from app.infra.web import MinPosition, ServicesDep, WaitMs, aware, read_position, view_response
+from app.infra.web import MinPosition, ServicesDep, WaitMs, aware, read_view, view_response
 from app.queries.room_popularity import store
 from app.queries.room_popularity.projector import VIEW
 
@@ -31,8 +31,8 @@ async def popularity(
     start, end = aware(from_, "from"), aware(to, "to")
     if end <= start:
         raise Unprocessable("to must be after from", errors=[{"field": "to", "message": "must be after from"}])
-    position = await read_position(services, VIEW, x_min_position, x_wait_ms)
-    return view_response(PopularityList(await store.ranking(services.pool, start, end, limit)), position)
+    read = await read_view(services, VIEW, x_min_position, x_wait_ms)
+    return view_response(PopularityList(await store.ranking(read, start, end, limit)), read)
 
 
 routes = [popularity]

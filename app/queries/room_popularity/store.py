@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from app.infra.db import Pool
+from app.infra.consistency import ViewRead
 
 
 class RoomPopularity(msgspec.Struct, frozen=True):
@@ -35,6 +35,6 @@ LIMIT $3
 """
 
 
-async def ranking(pool: Pool, start: datetime, end: datetime, limit: int) -> list[RoomPopularity]:
-    rows = await pool.fetch(RANKING, start, end, limit)
-    return [RoomPopularity(*r) for r in rows]
+async def ranking(read: ViewRead, start: datetime, end: datetime, limit: int) -> list[RoomPopularity]:
+    rows = await read.fetch(RANKING, start, end, limit)
+    return [RoomPopularity(*r[:-1]) for r in rows]

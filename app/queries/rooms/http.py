@@ -15,7 +15,7 @@ from app.infra.web import (
     WaitMs,
     decode_cursor,
     page_of,
-    read_position,
+    read_view,
     view_response,
 )
 from app.queries.rooms import store
@@ -35,11 +35,11 @@ async def list_rooms(
     page_size: PageSize = 20,
     cursor: Cursor = None,
 ) -> Response[RoomPage]:
-    position = await read_position(services, VIEW, x_min_position, x_wait_ms)
+    read = await read_view(services, VIEW, x_min_position, x_wait_ms)
     after = decode_cursor(cursor, tuple[str, UUID]) if cursor else None
-    rooms = await store.list_rooms(services.pool, page_size, after)
+    rooms = await store.list_rooms(read, page_size, after)
     items, next_cursor = page_of(rooms, page_size, lambda r: (r.name, r.id))
-    return view_response(RoomPage(items, next_cursor), position)
+    return view_response(RoomPage(items, next_cursor), read)
 
 
 routes = [list_rooms]

@@ -6,7 +6,7 @@ from uuid import UUID
 
 import msgspec
 
-from app.infra.db import Pool
+from app.infra.consistency import ViewRead
 
 
 class Room(msgspec.Struct, frozen=True):
@@ -23,9 +23,9 @@ WHERE (name, id) > ($2, $3) ORDER BY name, id LIMIT $1
 """
 
 
-async def list_rooms(pool: Pool, page_size: int, after: tuple[str, UUID] | None) -> list[Room]:
+async def list_rooms(read: ViewRead, page_size: int, after: tuple[str, UUID] | None) -> list[Room]:
     if after is None:
-        rows = await pool.fetch(FIRST_PAGE, page_size + 1)
+        rows = await read.fetch(FIRST_PAGE, page_size + 1)
     else:
-        rows = await pool.fetch(NEXT_PAGE, page_size + 1, *after)
-    return [Room(*r) for r in rows]
+        rows = await read.fetch(NEXT_PAGE, page_size + 1, *after)
+    return [Room(*r[:-1]) for r in rows]

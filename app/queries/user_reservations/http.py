@@ -18,7 +18,7 @@ from app.infra.web import (
     WaitMs,
     decode_cursor,
     page_of,
-    read_position,
+    read_view,
     view_response,
 )
 from app.queries.user_reservations import store
@@ -49,11 +49,11 @@ async def list_reservations(
     page_size: PageSize = 20,
     cursor: Cursor = None,
 ) -> Response[UserReservationPage]:
-    position = await read_position(services, VIEW, x_min_position, x_wait_ms)
+    read = await read_view(services, VIEW, x_min_position, x_wait_ms)
     after = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else None
-    found = await store.list_for_user(services.pool, user_id, status.value if status else None, page_size, after)
+    found = await store.list_for_user(read, user_id, status.value if status else None, page_size, after)
     items, next_cursor = page_of(found, page_size, lambda r: (r.start, r.id))
-    return view_response(UserReservationPage(items, next_cursor), position)
+    return view_response(UserReservationPage(items, next_cursor), read)
 
 
 routes = [list_reservations]

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from app.infra.db import Pool
+from app.infra.consistency import ViewRead
 
 
 class UserReservation(msgspec.Struct, frozen=True):
@@ -36,7 +36,7 @@ ORDER BY start_at, id LIMIT $4
 
 
 async def list_for_user(
-    pool: Pool,
+    read: ViewRead,
     user_id: str,
     status: str | None,
     page_size: int,
@@ -44,7 +44,7 @@ async def list_for_user(
 ) -> list[UserReservation]:
     start, id_ = after or (datetime.fromisoformat("0001-01-01T00:00:00+00:00"), UUID(int=0))
     if status is None:
-        rows = await pool.fetch(ALL, user_id, start, id_, page_size + 1)
+        rows = await read.fetch(ALL, user_id, start, id_, page_size + 1)
     else:
-        rows = await pool.fetch(BY_STATUS, user_id, start, id_, page_size + 1, status)
-    return [UserReservation(*r) for r in rows]
+        rows = await read.fetch(BY_STATUS, user_id, start, id_, page_size + 1, status)
+    return [UserReservation(*r[:-1]) for r in rows]

@@ -46,10 +46,10 @@ VIEWS = {
 FRESHNESS = re.compile(r'subscription_freshness_seconds_bucket\{subscription="([^"]+)",le="([^"]+)"\} (\d+)')
 
 
-async def freshness_buckets(http: httpx.AsyncClient) -> dict[str, list[tuple[float, int]]]:
+async def freshness_buckets(http: httpx.AsyncClient, metrics_url: str) -> dict[str, list[tuple[float, int]]]:
     """Cumulative (upper bound, count) per subscription from /metrics."""
     found: dict[str, list[tuple[float, int]]] = {}
-    for name, le, count in FRESHNESS.findall((await http.get("/metrics")).text):
+    for name, le, count in FRESHNESS.findall((await http.get(f"{metrics_url}/metrics")).text):
         found.setdefault(name, []).append((float("inf") if le == "+Inf" else float(le), int(count)))
     return found
 
@@ -93,7 +93,7 @@ class Result:
         self.load = ""
 
 
-async def run(url: str, seconds: float, interval: float, load_rps: float, connections: int) -> Result:
+async def run(url: str, metrics_url: str, seconds: float, interval: float, load_rps: float, connections: int) -> Result:
     result = Result()
     lags = result.probe
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
@@ -103,7 +103,7 @@ async def run(url: str, seconds: float, interval: float, load_rps: float, connec
             rooms = [(await http.post("/rooms", json={"name": f"load {i}", "capacity": 1})).json()["id"] for i in range(20)]
             load = start_load(url, rooms, load_rps, connections, seconds + 4)
             await asyncio.sleep(2)  # the load settles before anything is measured
-        before = await freshness_buckets(http)
+        before = await freshness_buckets(http, metrics_url)
         baseline = []
         for _ in range(50):
             t = time.perf_counter()
@@ -134,7 +134,7 @@ async def run(url: str, seconds: float, interval: float, load_rps: float, connec
 
             await asyncio.gather(*(wait(v, p) for v, p in VIEWS.items()))
             await asyncio.sleep(interval)
-        after = await freshness_buckets(http)
+        after = await freshness_buckets(http, metrics_url)
         for view in VIEWS:
             if view in before and view in after:
                 p50, n = bucket_quantile(before[view], after[view], 0.5)
@@ -153,6 +153,11 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.05)
     parser.add_argument("--load-rps", type=float, default=0, help="background POST /reservations per second")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections for the background load")
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="HTTP in one process (RUN_SUBSCRIPTIONS=false), the subscriptions in a second one",
+    )
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL")
     if database_url is None:
@@ -160,14 +165,21 @@ def main() -> None:
 
         database_url = embedded_server_url(Path(".data"), "bench_lag")
     log = Path(tempfile.gettempdir()) / "bench-lag-server.log"
-    server = ServerProcess(database_url, log, LOG_LEVEL="WARNING")
+    server = ServerProcess(database_url, log, LOG_LEVEL="WARNING", RUN_SUBSCRIPTIONS=str(not args.split).lower())
+    subscriber = ServerProcess(database_url, log, LOG_LEVEL="WARNING") if args.split else None
     try:
         server.wait_live()
-        result = asyncio.run(run(server.url, args.seconds, args.interval, args.load_rps, args.connections))
+        if subscriber is not None:
+            subscriber.wait_live()
+        metrics_url = (subscriber or server).url
+        result = asyncio.run(run(server.url, metrics_url, args.seconds, args.interval, args.load_rps, args.connections))
     finally:
         server.stop()
+        if subscriber is not None:
+            subscriber.stop()
     version = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    print(f"commit {version}; {args.seconds:.0f}s, a probe command every {args.interval * 1000:.0f} ms")
+    topology = "HTTP and subscriptions in two processes" if args.split else "one process"
+    print(f"commit {version}; {args.seconds:.0f}s, a probe command every {args.interval * 1000:.0f} ms; {topology}")
     if result.load:
         print(result.load)
     print("server side, every event applied (subscription_freshness_seconds):")

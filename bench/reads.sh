@@ -35,7 +35,7 @@ WHERE name NOT IN ('order_history', 'available_restaurants')
 ON CONFLICT (name) DO UPDATE SET xid = EXCLUDED.xid, id = EXCLUDED.id
 WHERE (s.xid, s.id) < (EXCLUDED.xid, EXCLUDED.id)
 SQL
-WORKERS=${WORKERS:-1} LOG_LEVEL=WARNING DB_POOL_MAX_SIZE=${DB_POOL_MAX_SIZE:-20} \
+WORKERS=${WORKERS:-1} LOG_LEVEL=WARNING \
   uv run app serve --port "$PORT" >"$WORK/app.log" 2>&1 &
 APP=$!
 for _ in $(seq 100); do curl -sf "localhost:$PORT/health/ready" >/dev/null && break; sleep 0.2; done

@@ -30,7 +30,7 @@ trap 'kill $APP 2>/dev/null || true; forget_pgbench; rm -rf "$WORK"' EXIT
 forget_pgbench  # left by an interrupted run
 
 uv run app migrate >/dev/null
-WORKERS=${WORKERS:-1} RUN_SUBSCRIPTIONS=true LOG_LEVEL=WARNING DB_POOL_MAX_SIZE=${DB_POOL_MAX_SIZE:-20} \
+WORKERS=${WORKERS:-1} RUN_SUBSCRIPTIONS=true LOG_LEVEL=WARNING \
   uv run app serve --port "$PORT" >"$WORK/app.log" 2>&1 &
 APP=$!
 for _ in $(seq 100); do curl -sf "localhost:$PORT/health/ready" >/dev/null && break; sleep 0.2; done

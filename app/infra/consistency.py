@@ -44,11 +44,11 @@ def _with_position(sql: str, view_parameter: int) -> str:
 class ViewRead:
     """A query of a view that also reads the view's checkpoint, in the same statement.
 
-    One snapshot makes `position` exactly the position the rows reflect, and one round
-    trip instead of two is a quarter of a GET's cost. A store reads through it as it
-    would through the pool, minding that each row ends with the position (`Struct(*r[:-1])`).
-    An empty answer carries no row to hold the checkpoint, so
-    then it is read on its own (after the rows: the answer reflects at least that much).
+    One snapshot makes `position` exactly the position the rows reflect, in one round
+    trip instead of two. A store reads through it as it would through the pool, minding
+    that each row ends with the position (`Struct(*r[:-1])`). An empty answer has no row
+    to carry the checkpoint, which is then read on its own, after the rows (the answer
+    reflects at least that much).
     """
 
     def __init__(self, pool: Pool, view: str) -> None:

@@ -11,7 +11,7 @@ import msgspec
 from app.events import Event, register
 
 
-class OrderLine(msgspec.Struct, frozen=True):
+class OrderLine(msgspec.Struct, frozen=True, gc=False):
     menu_item_id: str
     name: str
     price: Decimal

@@ -10,13 +10,13 @@ import msgspec
 from app.events import Event, register
 
 
-class OpeningWindow(msgspec.Struct, frozen=True):
+class OpeningWindow(msgspec.Struct, frozen=True, gc=False):
     day: int  # Monday = 0
     open: str  # "HH:MM", local time of the restaurant
     close: str  # earlier than `open`: the window runs past midnight
 
 
-class MenuItem(msgspec.Struct, frozen=True):
+class MenuItem(msgspec.Struct, frozen=True, gc=False):
     id: str
     name: str
     price: Decimal

@@ -47,7 +47,7 @@ class Position(NamedTuple):
 ORIGIN = Position(-(2**63), 0)
 
 
-class Envelope(msgspec.Struct, frozen=True):
+class Envelope(msgspec.Struct, frozen=True, gc=False):
     position: Position
     event_id: UUID
     recorded_at: datetime

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Command throughput against the database's own limit (issue #4, item 1).
 #
-# Drives POST /reservations over HTTP with wrk (distinct bodies from a Lua script) and,
-# in the same run, the very SQL transaction the handler executes with pgbench, at the
-# same concurrency; prints requests/s, latency percentiles, the app/pgbench ratio, and
-# the subscriptions' lag before and after (it must not grow).
+# Drives POST /reservations (COMMAND=orders: POST /orders) over HTTP with wrk (distinct
+# bodies from a Lua script) and, in the same run, the very SQL transaction the handler
+# executes with pgbench, at the same concurrency; prints requests/s, latency percentiles,
+# the app/pgbench ratio, and the subscriptions' lag before and after (it must not grow).
+# Each order also runs the whole saga (payment, kitchen ticket, state changes) through the
+# process managers, and both order views: all of that must keep up too.
 #
 #   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_tp bash bench/throughput.sh [seconds] [connections]
+#   COMMAND=orders DATABASE_URL=... bash bench/throughput.sh [seconds] [connections]
 #
 # WORKERS=N runs `app serve --workers N` (N replicas on one port; default 1).
 #
@@ -18,13 +21,16 @@ cd "$(dirname "$0")/.."
 SECONDS_RUN=${1:-60}
 CONNECTIONS=${2:-32}
 PORT=${PORT:-8077}
+COMMAND=${COMMAND:-reservations}
+case "$COMMAND" in reservations | orders) ;; *) echo "COMMAND must be reservations or orders"; exit 2 ;; esac
 : "${DATABASE_URL:?set DATABASE_URL to a database this benchmark may fill (it is migrated)}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v pgbench >/dev/null || { echo "pgbench is needed (Debian: postgresql-client)"; exit 1; }
 WORK=$(mktemp -d)
 # The pgbench rows are not real events (subscribers cannot decode them): never leave any.
 forget_pgbench() {
-  psql "$DATABASE_URL" -qc "DELETE FROM command.outbox WHERE payload ? 'pgbench'; DELETE FROM command.reservations WHERE user_id = 'pgbench'" >/dev/null 2>&1 || true
+  psql "$DATABASE_URL" -qc "DELETE FROM command.outbox WHERE payload ? 'pgbench'; DELETE FROM command.reservations WHERE user_id = 'pgbench';
+    DELETE FROM command.orders WHERE delivery_address = 'pgbench'" >/dev/null 2>&1 || true
 }
 trap 'kill $APP 2>/dev/null || true; forget_pgbench; rm -rf "$WORK"' EXIT
 forget_pgbench  # left by an interrupted run
@@ -35,17 +41,20 @@ WORKERS=${WORKERS:-1} RUN_SUBSCRIPTIONS=true LOG_LEVEL=WARNING \
 APP=$!
 for _ in $(seq 100); do curl -sf "localhost:$PORT/health/ready" >/dev/null && break; sleep 0.2; done
 
-# 100 rooms for the app run: bench/reserve.lua reserves them at random periods.
-export ROOMS=$(for i in $(seq 100); do
-  curl -sf -XPOST "localhost:$PORT/rooms" -H 'content-type: application/json' \
-    -d "{\"name\":\"tp-$i\",\"capacity\":1}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
-done | paste -sd,)
+post() { curl -sf -XPOST "localhost:$PORT$1" -H 'content-type: application/json' -d "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 lag() { curl -sf "localhost:$PORT/metrics" | awk '/^subscription_lag_events/ {s += $2} END {print s + 0}'; }
 
-# (Periods are distinct per client and transaction: a conflict would abort a pgbench client.)
-# The handler's transaction, statement for statement (see app/commands/reservations): one
-# statement, prepared (-M prepared), as asyncpg prepares it.
-cat >"$WORK/reserve.sql" <<'SQL'
+if [ "$COMMAND" = reservations ]; then
+  # 100 rooms for the app run: bench/reserve.lua reserves them at random periods.
+  export ROOMS=$(for i in $(seq 100); do
+    curl -sf -XPOST "localhost:$PORT/rooms" -H 'content-type: application/json' \
+      -d "{\"name\":\"tp-$i\",\"capacity\":1}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+  done | paste -sd,)
+
+  # (Periods are distinct per client and transaction: a conflict would abort a pgbench client.)
+  # The handler's transaction, statement for statement (see app/commands/reservations): one
+  # statement, prepared (-M prepared), as asyncpg prepares it.
+  cat >"$WORK/command.sql" <<'SQL'
 \set i :i + 1
 \set n :i * 10000 + :client_id
 \set r random(1, 100)
@@ -61,13 +70,52 @@ INSERT INTO command.outbox (event_id, type, version, stream_id, payload)
                        ARRAY[jsonb_build_object('type', 'reservations.reservation_registered', 'pgbench', true)])
   RETURNING xid, id;
 SQL
-psql "$DATABASE_URL" -qc "INSERT INTO command.rooms (id, name, capacity, created_at)
-  SELECT md5('tp-room-' || i)::uuid, 'pgbench-' || i, 1, now() FROM generate_series(1, 100) i ON CONFLICT DO NOTHING" >/dev/null
+  psql "$DATABASE_URL" -qc "INSERT INTO command.rooms (id, name, capacity, created_at)
+    SELECT md5('tp-room-' || i)::uuid, 'pgbench-' || i, 1, now() FROM generate_series(1, 100) i ON CONFLICT DO NOTHING" >/dev/null
+  LUA=bench/reserve.lua
+else
+  # 100 consumers and 20 restaurants for the app run (bench/order.lua orders from them at
+  # random), and as many of pgbench's own straight in the orders module's tables.
+  export CONSUMERS=$(for i in $(seq 100); do post /consumers "{\"name\":\"tp-$i\"}"; done | paste -sd,)
+  export RESTAURANTS=$(for i in $(seq 20); do
+    post /restaurants "{\"name\":\"tp-$i\",\"address\":\"tp\",\"lat\":48.85,\"lon\":2.35,\"delivery_radius_km\":5,
+      \"opening_hours\":[],\"menu\":[{\"id\":\"m1\",\"name\":\"Margherita\",\"price\":\"9.50\"},{\"id\":\"m2\",\"name\":\"Salad\",\"price\":\"4.00\"}]}"
+  done | paste -sd,)
+  # The handler's statements (see app/commands/orders): the directory check on its own,
+  # then BEGIN, consumer, menu, the order, its event, COMMIT; prepared, as asyncpg does.
+  cat >"$WORK/command.sql" <<'SQL'
+\set c random(1, 100)
+\set r random(1, 20)
+SELECT EXISTS (SELECT 1 FROM command.order_consumers WHERE id = md5('tp-consumer-' || :c)::uuid)
+   AND EXISTS (SELECT 1 FROM command.order_restaurants WHERE id = md5('tp-restaurant-' || :r)::uuid);
+BEGIN;
+SELECT EXISTS (SELECT 1 FROM command.order_consumers WHERE id = md5('tp-consumer-' || :c)::uuid);
+SELECT name, menu FROM command.order_restaurants WHERE id = md5('tp-restaurant-' || :r)::uuid;
+INSERT INTO command.orders (id, consumer_id, restaurant_id, line_items, total, delivery_address,
+    state, version, created_at, updated_at)
+VALUES (gen_random_uuid(), md5('tp-consumer-' || :c)::uuid, md5('tp-restaurant-' || :r)::uuid,
+    '[{"menu_item_id": "m1", "name": "Margherita", "price": "9.50", "quantity": 1}, {"menu_item_id": "m2", "name": "Salad", "price": "4.00", "quantity": 2}]',
+    17.50, 'pgbench', 'APPROVAL_PENDING', 1, now(), now());
+INSERT INTO command.outbox (event_id, type, version, stream_id, payload)
+  SELECT * FROM unnest(ARRAY[gen_random_uuid()], ARRAY['orders.order_placed'], ARRAY[1],
+                       ARRAY[gen_random_uuid()::text],
+                       ARRAY[jsonb_build_object('type', 'orders.order_placed', 'pgbench', true)])
+  RETURNING xid, id;
+COMMIT;
+SQL
+  psql "$DATABASE_URL" -qc "
+    INSERT INTO command.order_consumers (id) SELECT md5('tp-consumer-' || i)::uuid FROM generate_series(1, 100) i ON CONFLICT DO NOTHING;
+    INSERT INTO command.order_restaurants (id, name, menu, menu_revision)
+      SELECT md5('tp-restaurant-' || i)::uuid, 'pgbench-' || i,
+             '[{\"id\": \"m1\", \"name\": \"Margherita\", \"price\": \"9.50\"}, {\"id\": \"m2\", \"name\": \"Salad\", \"price\": \"4.00\"}]', 1
+      FROM generate_series(1, 20) i ON CONFLICT DO NOTHING" >/dev/null
+  LUA=bench/order.lua
+fi
 
 SERVER=$(pgrep -f "app serve --port $PORT" | tail -1)
 source bench/procs.sh
 busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
-echo "== app: POST /reservations, $CONNECTIONS connections, ${SECONDS_RUN}s (lag before: $(lag) events)"
+echo "== app: POST /$COMMAND, $CONNECTIONS connections, ${SECONDS_RUN}s (lag before: $(lag) events)"
 if [ -n "${PROFILE:-}" ]; then
   uvx py-spy record --subprocesses -p "$SERVER" -d $((SECONDS_RUN - 2)) -r 200 -f raw -o "${PROFILE_OUT:-$WORK/stacks.txt}" >/dev/null 2>&1 &
   SPY=$!
@@ -76,7 +124,7 @@ APP_CPU0=$(cpu_of "$SERVER"); BUSY0=$(busy)
 # The subscriptions' lag every 10 s while the load runs: it must not grow.
 (for _ in $(seq $((SECONDS_RUN / 10))); do sleep 10; echo -n " $(lag)"; done >"$WORK/lag.txt") &
 LAGS=$!
-wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s bench/reserve.lua "http://127.0.0.1:$PORT" | tee "$WORK/wrk.txt"
+wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s "$LUA" "http://127.0.0.1:$PORT" | tee "$WORK/wrk.txt"
 echo "cpu seconds during the run: app $(( ($(cpu_of "$SERVER") - APP_CPU0) / TICKS )), all processes $(( ($(busy) - BUSY0) / TICKS )) (of $((2 * SECONDS_RUN)))"
 if [ -n "${PROFILE:-}" ]; then wait "$SPY"; uv run python bench/stacks.py "${PROFILE_OUT:-$WORK/stacks.txt}" --top 30; fi
 wait "$LAGS"
@@ -85,7 +133,7 @@ kill $APP; wait $APP 2>/dev/null || true
 
 # The pgbench rows are not real events: take them out of the log again afterwards.
 echo "== pgbench: the same transaction, $CONNECTIONS clients, ${SECONDS_RUN}s"
-pgbench -n -D i=0 -M prepared -c"$CONNECTIONS" -j2 -T"$SECONDS_RUN" -f "$WORK/reserve.sql" "$DATABASE_URL" | tee "$WORK/pgbench.txt"
+pgbench -n -D i=0 -M prepared -c"$CONNECTIONS" -j2 -T"$SECONDS_RUN" -f "$WORK/command.sql" "$DATABASE_URL" | tee "$WORK/pgbench.txt"
 forget_pgbench
 
 APP_RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")

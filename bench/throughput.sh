@@ -81,27 +81,26 @@ else
     post /restaurants "{\"name\":\"tp-$i\",\"address\":\"tp\",\"lat\":48.85,\"lon\":2.35,\"delivery_radius_km\":5,
       \"opening_hours\":[],\"menu\":[{\"id\":\"m1\",\"name\":\"Margherita\",\"price\":\"9.50\"},{\"id\":\"m2\",\"name\":\"Salad\",\"price\":\"4.00\"}]}"
   done | paste -sd,)
-  # The handler's statements (see app/commands/orders): the directory check on its own,
-  # then BEGIN, consumer, menu, the order, its event, COMMIT; prepared, as asyncpg does.
+  # The handler's statements (see app/commands/orders): what it reads (consumer known,
+  # restaurant's menu) in one statement, then the order and its event in one statement;
+  # prepared, as asyncpg does.
   cat >"$WORK/command.sql" <<'SQL'
 \set c random(1, 100)
 \set r random(1, 20)
-SELECT EXISTS (SELECT 1 FROM command.order_consumers WHERE id = md5('tp-consumer-' || :c)::uuid)
-   AND EXISTS (SELECT 1 FROM command.order_restaurants WHERE id = md5('tp-restaurant-' || :r)::uuid);
-BEGIN;
-SELECT EXISTS (SELECT 1 FROM command.order_consumers WHERE id = md5('tp-consumer-' || :c)::uuid);
-SELECT name, menu FROM command.order_restaurants WHERE id = md5('tp-restaurant-' || :r)::uuid;
-INSERT INTO command.orders (id, consumer_id, restaurant_id, line_items, total, delivery_address,
-    state, version, created_at, updated_at)
-VALUES (gen_random_uuid(), md5('tp-consumer-' || :c)::uuid, md5('tp-restaurant-' || :r)::uuid,
-    '[{"menu_item_id": "m1", "name": "Margherita", "price": "9.50", "quantity": 1}, {"menu_item_id": "m2", "name": "Salad", "price": "4.00", "quantity": 2}]',
-    17.50, 'pgbench', 'APPROVAL_PENDING', 1, now(), now());
+SELECT EXISTS (SELECT 1 FROM command.order_consumers WHERE id = md5('tp-consumer-' || :c)::uuid) AS consumer_known,
+       r.name, r.menu
+FROM (SELECT 1) AS one LEFT JOIN command.order_restaurants r ON r.id = md5('tp-restaurant-' || :r)::uuid;
+WITH written AS (
+  INSERT INTO command.orders (id, consumer_id, restaurant_id, line_items, total, delivery_address,
+      state, version, created_at, updated_at)
+  VALUES (gen_random_uuid(), md5('tp-consumer-' || :c)::uuid, md5('tp-restaurant-' || :r)::uuid,
+      '[{"menu_item_id": "m1", "name": "Margherita", "price": "9.50", "quantity": 1}, {"menu_item_id": "m2", "name": "Salad", "price": "4.00", "quantity": 2}]',
+      17.50, 'pgbench', 'APPROVAL_PENDING', 1, now(), now()))
 INSERT INTO command.outbox (event_id, type, version, stream_id, payload)
   SELECT * FROM unnest(ARRAY[gen_random_uuid()], ARRAY['orders.order_placed'], ARRAY[1],
                        ARRAY[gen_random_uuid()::text],
                        ARRAY[jsonb_build_object('type', 'orders.order_placed', 'pgbench', true)])
   RETURNING xid, id;
-COMMIT;
 SQL
   psql "$DATABASE_URL" -qc "
     INSERT INTO command.order_consumers (id) SELECT md5('tp-consumer-' || i)::uuid FROM generate_series(1, 100) i ON CONFLICT DO NOTHING;

@@ -32,21 +32,21 @@ class OrderCancelledReply(msgspec.Struct, frozen=True):
 async def place_order(
     conn: Connection,
     clock: Clock,
+    inputs: store.OrderInputs,
     *,
     consumer_id: UUID,
     restaurant_id: UUID,
     wanted: list[tuple[str, int]],
     delivery_address: str,
 ) -> OrderAccepted:
-    if not await store.consumer_exists(conn, consumer_id):
+    """One statement (the order and its event), or a refusal."""
+    if not inputs.consumer_known:
         raise NotFound(f"consumer {consumer_id} does not exist", consumer_id=str(consumer_id))
-    restaurant = await store.restaurant_menu(conn, restaurant_id)
-    if restaurant is None:
+    if inputs.restaurant is None:
         raise NotFound(f"restaurant {restaurant_id} does not exist", restaurant_id=str(restaurant_id))
-    name, menu = restaurant
+    name, menu = inputs.restaurant
     lines, total = domain.price_lines(menu, wanted)
     order_id, now = uuid7(), clock.now()
-    await store.insert_order(conn, order_id, consumer_id, restaurant_id, lines, total, delivery_address, now)
     event = OrderPlaced(
         order_id=order_id,
         consumer_id=consumer_id,
@@ -58,7 +58,7 @@ async def place_order(
         version=1,
         at=now,
     )
-    position = await outbox.append(conn, [event])
+    position = await store.insert_order(conn, order_id, consumer_id, restaurant_id, lines, total, delivery_address, now, [event])
     return OrderAccepted(order_id, domain.APPROVAL_PENDING, money(total), position.token())
 
 

@@ -29,18 +29,20 @@ class PlaceOrder(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     delivery_address: str
 
 
-async def _directory_caught_up(services: Services, consumer_id: UUID, restaurant_id: UUID) -> None:
+async def _order_inputs(services: Services, consumer_id: UUID, restaurant_id: UUID) -> store.OrderInputs:
     """The orders module learns consumers and menus from events. A consumer or restaurant
     registered a moment ago may not have reached it yet: wait (briefly) for its
     subscription to apply everything committed so far before calling an id unknown."""
-    if await store.knows(services.pool, consumer_id, restaurant_id):
-        return
+    inputs = await store.order_inputs(services.pool, consumer_id, restaurant_id)
+    if inputs.complete:
+        return inputs
     async with services.pool.acquire() as conn:
         head = await committed_head(conn)
     try:
         await services.positions.wait_for(services.pool, DIRECTORY, head, 2000)
     except PositionNotReached:
         pass  # the command then answers 404 from what it knows
+    return await store.order_inputs(services.pool, consumer_id, restaurant_id)
 
 
 @post("/orders", tags=["orders"], summary="Place an order (starts the order saga)", status_code=201)
@@ -58,12 +60,13 @@ async def place_order(
         rules.length(line.menu_item_id, f"line_items[{i}].menu_item_id", 1, 100)
     rules.length(data.delivery_address, "delivery_address", 1, 500)
     rules.raise_if_any()
-    await _directory_caught_up(services, data.consumer_id, data.restaurant_id)
+    inputs = await _order_inputs(services, data.consumer_id, data.restaurant_id)
 
     async def work(conn: Connection) -> tuple[int, Any]:
         order = await handlers.place_order(
             conn,
             services.clock,
+            inputs,
             consumer_id=data.consumer_id,
             restaurant_id=data.restaurant_id,
             wanted=[(line.menu_item_id, line.quantity) for line in data.line_items],
@@ -71,7 +74,7 @@ async def place_order(
         )
         return 201, order
 
-    return await command(request, services, work, body=data, key=idempotency_key)
+    return await command(request, services, work, body=data, key=idempotency_key, single_statement=True)
 
 
 @post(

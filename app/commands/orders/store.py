@@ -8,18 +8,20 @@ from uuid import UUID
 
 import msgspec
 
+from app.events import Event
 from app.events.orders import OrderLine
 from app.events.restaurants import MenuItem
+from app.infra import outbox
 from app.infra.db import Connection, Pool
+from app.infra.outbox import Position, Write
 
 _json = msgspec.json.Encoder()
 
-KNOWS = """
-SELECT EXISTS (SELECT 1 FROM command.order_consumers WHERE id = $1)
-   AND EXISTS (SELECT 1 FROM command.order_restaurants WHERE id = $2)
+# What placing an order reads, in one round trip (see OrderInputs).
+INPUTS = """
+SELECT EXISTS (SELECT 1 FROM command.order_consumers WHERE id = $1) AS consumer_known, r.name, r.menu
+FROM (SELECT 1) AS one LEFT JOIN command.order_restaurants r ON r.id = $2
 """
-CONSUMER_EXISTS = "SELECT EXISTS (SELECT 1 FROM command.order_consumers WHERE id = $1)"
-RESTAURANT = "SELECT name, menu FROM command.order_restaurants WHERE id = $1"
 INSERT = """
 INSERT INTO command.orders (id, consumer_id, restaurant_id, line_items, total, delivery_address,
     state, version, created_at, updated_at)
@@ -39,20 +41,29 @@ WHERE id = $1 AND menu_revision < $3
 """
 
 
-async def knows(pool: Pool | Connection, consumer_id: UUID, restaurant_id: UUID) -> bool:
-    return bool(await pool.fetchval(KNOWS, consumer_id, restaurant_id))
+class OrderInputs(msgspec.Struct, frozen=True):
+    """Whether the module knows the consumer, and the restaurant's name and menu (None if
+    it does not know the restaurant), as committed when read.
+
+    Read before the order is written, not in a transaction with it: the write is one
+    statement and plain reads take no locks, so at READ COMMITTED a transaction around
+    both would see and guarantee exactly the same, for two more round trips."""
+
+    consumer_known: bool
+    restaurant: tuple[str, dict[str, tuple[str, Decimal]]] | None
+
+    @property
+    def complete(self) -> bool:
+        return self.consumer_known and self.restaurant is not None
 
 
-async def consumer_exists(conn: Connection, consumer_id: UUID) -> bool:
-    return bool(await conn.fetchval(CONSUMER_EXISTS, consumer_id))
-
-
-async def restaurant_menu(conn: Connection, restaurant_id: UUID) -> tuple[str, dict[str, tuple[str, Decimal]]] | None:
-    row = await conn.fetchrow(RESTAURANT, restaurant_id)
-    if row is None:
-        return None
+async def order_inputs(pool: Pool, consumer_id: UUID, restaurant_id: UUID) -> OrderInputs:
+    row = await pool.fetchrow(INPUTS, consumer_id, restaurant_id)
+    assert row is not None
+    if row["name"] is None:
+        return OrderInputs(row["consumer_known"], None)
     menu = msgspec.json.decode(row["menu"], type=list[MenuItem])
-    return row["name"], {m.id: (m.name, m.price) for m in menu}
+    return OrderInputs(row["consumer_known"], (row["name"], {m.id: (m.name, m.price) for m in menu}))
 
 
 async def insert_order(
@@ -64,8 +75,11 @@ async def insert_order(
     total: Decimal,
     address: str,
     at: Any,
-) -> None:
-    await conn.execute(INSERT, order_id, consumer_id, restaurant_id, _json.encode(lines).decode(), total, address, at)
+    events: list[Event],
+) -> Position:
+    """The order and its events in one statement."""
+    write = Write(INSERT, (order_id, consumer_id, restaurant_id, _json.encode(lines).decode(), total, address, at))
+    return await outbox.append(conn, events, along_with=write)
 
 
 async def load_state(conn: Connection, order_id: UUID) -> tuple[str, int] | None:

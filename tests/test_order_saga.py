@@ -3,12 +3,18 @@ every view checked; redelivery of every event changes nothing; views rebuild equ
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
+
+import anyio
 
 from app import subscribers
+from app.commands.accounting import process as accounting
+from app.events.orders import OrderPlaced
 from app.infra.db import Pool
-from app.infra.outbox import ORIGIN, committed_head, read_committed
+from app.infra.outbox import ORIGIN, Position, committed_head, read_committed
 from tests.food import consumer, courier, details_when, place, restaurant, state
 from tests.helpers import assert_view_equals_rebuild, wait_for_subscriptions
 
@@ -229,3 +235,74 @@ async def test_food_views_rebuilt_from_zero_equal_the_live_ones(client: Any, poo
     await wait_for_subscriptions(pool, head, [*subscribers.VIEWS])
     for name in ("order_details", "order_history", "available_restaurants"):
         await assert_view_equals_rebuild(pool, subscribers.VIEWS[name])
+
+
+async def test_orders_placed_together_are_judged_in_order_against_the_credit_left(client: Any, pool: Pool) -> None:
+    """Accounting decides a whole run of orders at once; each must still see the credit
+    the ones committed before it used: 30.00 pays for two orders of 12.50, not three."""
+    ada = await consumer(client, "Ada", credit_limit="30.00")
+    shop = await restaurant(client)
+    orders: list[dict[str, Any]] = []
+
+    async def place_one() -> None:
+        orders.append(await place(client, ada, shop["id"], [("marg", 1)]))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(place_one)
+    orders.sort(key=lambda o: Position.parse(o["position"]))
+    first, second, third = orders
+    await state(client, first["id"], "APPROVED")
+    await state(client, second["id"], "APPROVED")
+    declined = await state(client, third["id"], "REJECTED")
+    assert declined["payment"] == {"status": "declined"}
+    assert [await payment(pool, o["id"]) for o in orders] == ["authorized", "authorized", "declined"]
+
+
+async def test_accounting_decides_a_run_of_orders_as_one_at_a_time_would(pool: Pool) -> None:
+    """The same rule, driven directly with one run (as one batch of the log delivers it):
+    the credit left moves with each decision, a consumer without an account is declined,
+    and an order that already has a payment is left alone."""
+    ada, bob, ghost = uuid4(), uuid4(), uuid4()
+    at = datetime(2027, 1, 1, tzinfo=UTC)
+
+    def placed(consumer_id: UUID, total: str) -> OrderPlaced:
+        return OrderPlaced(
+            order_id=uuid4(),
+            consumer_id=consumer_id,
+            restaurant_id=uuid4(),
+            restaurant_name="R",
+            line_items=[],
+            total=Decimal(total),
+            delivery_address="here",
+            version=1,
+            at=at,
+        )
+
+    run = [placed(ada, "12.50"), placed(bob, "50.00"), placed(ada, "12.50"), placed(ghost, "1.00"), placed(ada, "12.50")]
+    async with pool.acquire() as conn:
+        transaction = conn.transaction()  # rolled back: nothing left behind for other tests
+        await transaction.start()
+        for consumer_id in (ada, bob):
+            await conn.execute(accounting.OPEN_ACCOUNT, consumer_id, Decimal("30.00"))
+        await accounting.decide(conn, run[:1])  # decided earlier: the run meets it again
+        await accounting.decide(conn, list(run))
+        statuses = [
+            await conn.fetchval("SELECT status FROM command.accounting_payments WHERE order_id = $1", o.order_id) for o in run
+        ]
+        reasons = await conn.fetch(
+            "SELECT payload->>'order_id' AS order_id, payload->>'reason' AS reason FROM command.outbox "
+            "WHERE type = 'accounting.payment_declined' AND payload->>'order_id' = ANY($1::text[])",
+            [str(o.order_id) for o in run],
+        )
+        appended = await conn.fetchval(
+            "SELECT count(*) FROM command.outbox WHERE stream_id = ANY($1::text[])", [str(o.order_id) for o in run]
+        )
+        await transaction.rollback()
+    assert statuses == ["authorized", "declined", "authorized", "declined", "declined"]
+    assert {r["order_id"]: r["reason"] for r in reasons} == {
+        str(run[1].order_id): "exceeds available credit 30.00",
+        str(run[3].order_id): "no account",
+        str(run[4].order_id): "exceeds available credit 5.00",
+    }
+    assert appended == 5  # one event per order, the first one's not twice

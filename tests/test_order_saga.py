@@ -12,6 +12,7 @@ import anyio
 
 from app import subscribers
 from app.commands.accounting import process as accounting
+from app.commands.orders import handlers as order_handlers
 from app.events.orders import OrderPlaced
 from app.infra.db import Pool
 from app.infra.outbox import ORIGIN, Position, committed_head, read_committed
@@ -306,3 +307,31 @@ async def test_accounting_decides_a_run_of_orders_as_one_at_a_time_would(pool: P
         str(run[4].order_id): "exceeds available credit 5.00",
     }
     assert appended == 5  # one event per order, the first one's not twice
+
+
+async def test_saga_steps_of_one_order_in_one_run_apply_in_order(pool: Pool) -> None:
+    """The orders module applies a batch's steps together; an order met twice in it still
+    moves step by step, and a step that is not legal (any more) is left out."""
+    order_id, at = uuid4(), datetime(2027, 1, 1, tzinfo=UTC)
+    async with pool.acquire() as conn:
+        transaction = conn.transaction()  # rolled back: nothing left behind for other tests
+        await transaction.start()
+        await conn.execute(
+            "INSERT INTO command.orders (id, consumer_id, restaurant_id, line_items, total, delivery_address,"
+            " state, version, created_at, updated_at) VALUES ($1, $2, $3, '[]', 1, 'here', 'APPROVAL_PENDING', 1, $4, $4)",
+            order_id,
+            uuid4(),
+            uuid4(),
+            at,
+        )
+        steps = [(order_id, "APPROVED", at), (order_id, "ACCEPTED", at), (order_id, "APPROVED", at), (order_id, "PREPARING", at)]
+        await order_handlers.move_orders(conn, steps)
+        row = await conn.fetchrow("SELECT state, version FROM command.orders WHERE id = $1", order_id)
+        events = await conn.fetch(
+            "SELECT payload->>'state' AS state, (payload->>'version')::int AS version FROM command.outbox"
+            " WHERE stream_id = $1 ORDER BY xid, id",
+            str(order_id),
+        )
+        await transaction.rollback()
+    assert (row["state"], row["version"]) == ("PREPARING", 4)
+    assert [(e["state"], e["version"]) for e in events] == [("APPROVED", 2), ("ACCEPTED", 3), ("PREPARING", 4)]

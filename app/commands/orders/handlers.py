@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -75,12 +76,25 @@ async def cancel_order(conn: Connection, clock: Clock, order_id: UUID) -> OrderC
     return OrderCancelledReply(order_id, domain.CANCELLED, position.token())
 
 
-async def move_order(conn: Connection, order_id: UUID, target: str, at: datetime) -> None:
-    """A saga step: move the order if that is legal now; otherwise (cancelled, or the
-    event was already applied) do nothing."""
-    current = await store.load_state(conn, order_id)
-    if current is None or not domain.can_move(current[0], target):
-        return
-    version = current[1] + 1
-    await store.save_state(conn, order_id, target, version, at)
-    await outbox.append(conn, [OrderStateChanged(order_id=order_id, state=target, version=version, at=at)])
+async def move_orders(conn: Connection, moves: Sequence[tuple[UUID, str, datetime]]) -> None:
+    """Saga steps (order, target state, when), in order: each order moves if that is
+    legal now, otherwise (cancelled, or the event was already applied) it stays. One
+    statement per run of distinct orders, then all their events in one append."""
+    events: list[OrderStateChanged] = []
+    start = 0
+    while start < len(moves):
+        end, seen = start, set()
+        while end < len(moves) and moves[end][0] not in seen:  # an order twice: its second step waits
+            seen.add(moves[end][0])
+            end += 1
+        run = moves[start:end]
+        allowed = [" ".join(domain.TRANSITIONS[target]) for _, target, _ in run]
+        moved = {r["id"]: r["version"] for r in await store.move_states(conn, run, allowed)}
+        events += [
+            OrderStateChanged(order_id=order_id, state=target, version=moved[order_id], at=at)
+            for order_id, target, at in run
+            if order_id in moved
+        ]
+        start = end
+    if events:
+        await outbox.append(conn, events)

@@ -4,6 +4,8 @@ orders along the saga as accounting, kitchen and delivery report back."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
 
 from app.commands.orders import handlers, store
 from app.events.accounting import PaymentDeclined
@@ -19,6 +21,7 @@ NAME = "orders"
 
 
 async def react(conn: Connection, batch: Sequence[Envelope]) -> None:
+    steps: list[tuple[UUID, str, datetime]] = []  # the saga's, applied together at the end
     for envelope in batch:
         match envelope.event:
             case ConsumerRegistered(consumer_id=consumer_id):
@@ -28,17 +31,18 @@ async def react(conn: Connection, batch: Sequence[Envelope]) -> None:
             case MenuRevised() as e:
                 await store.revise_menu(conn, e.restaurant_id, e.menu, e.menu_revision)
             case TicketCreated() as e:
-                await handlers.move_order(conn, e.order_id, "APPROVED", e.at)
+                steps.append((e.order_id, "APPROVED", e.at))
             case PaymentDeclined() as e:
-                await handlers.move_order(conn, e.order_id, "REJECTED", e.at)
+                steps.append((e.order_id, "REJECTED", e.at))
             case TicketAccepted() as e:
-                await handlers.move_order(conn, e.order_id, "ACCEPTED", e.at)
+                steps.append((e.order_id, "ACCEPTED", e.at))
             case TicketStatusChanged() as e:
-                await handlers.move_order(conn, e.order_id, e.status, e.at)
+                steps.append((e.order_id, e.status, e.at))
             case DeliveryPickedUp() as e:
-                await handlers.move_order(conn, e.order_id, "PICKED_UP", e.at)
+                steps.append((e.order_id, "PICKED_UP", e.at))
             case DeliveryDelivered() as e:
-                await handlers.move_order(conn, e.order_id, "DELIVERED", e.at)
+                steps.append((e.order_id, "DELIVERED", e.at))
+    await handlers.move_orders(conn, steps)
 
 
 subscription = Subscription(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -29,6 +30,13 @@ VALUES ($1, $2, $3, $4, $5, $6, 'APPROVAL_PENDING', 1, $7, $7)
 """
 LOAD = "SELECT state, version FROM command.orders WHERE id = $1 FOR UPDATE"
 SAVE_STATE = "UPDATE command.orders SET state = $2, version = $3, updated_at = $4 WHERE id = $1"
+# A run of saga steps on distinct orders; `allowed`: the states each may move from, space-joined.
+MOVE_STATES = """
+UPDATE command.orders o SET state = step.target, version = o.version + 1, updated_at = step.at
+FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[]) AS step(id, target, at, allowed)
+WHERE o.id = step.id AND o.state = ANY(string_to_array(step.allowed, ' '))
+RETURNING o.id, o.version
+"""
 REMEMBER_CONSUMER = "INSERT INTO command.order_consumers (id) VALUES ($1) ON CONFLICT DO NOTHING"
 REMEMBER_MENU = """
 INSERT INTO command.order_restaurants (id, name, menu, menu_revision) VALUES ($1, $2, $3, $4)
@@ -89,6 +97,11 @@ async def load_state(conn: Connection, order_id: UUID) -> tuple[str, int] | None
 
 async def save_state(conn: Connection, order_id: UUID, state: str, version: int, at: Any) -> None:
     await conn.execute(SAVE_STATE, order_id, state, version, at)
+
+
+async def move_states(conn: Connection, run: Sequence[tuple[UUID, str, Any]], allowed: list[str]) -> list[Any]:
+    ids, targets, ats = zip(*run, strict=True)
+    return await conn.fetch(MOVE_STATES, list(ids), list(targets), list(ats), allowed)
 
 
 async def remember_consumer(conn: Connection, consumer_id: UUID) -> None:

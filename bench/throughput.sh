@@ -42,7 +42,12 @@ APP=$!
 for _ in $(seq 100); do curl -sf "localhost:$PORT/health/ready" >/dev/null && break; sleep 0.2; done
 
 post() { curl -sf -XPOST "localhost:$PORT$1" -H 'content-type: application/json' -d "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
-lag() { curl -sf "localhost:$PORT/metrics" | awk '/^subscription_lag_events/ {s += $2} END {print s + 0}'; }
+# Summed lag of every subscription, from /metrics ("?" if it did not answer: never a silent 0).
+lag() {
+  local metrics
+  metrics=$(curl -sf --max-time 30 "localhost:$PORT/metrics") || { echo "?"; return; }
+  awk '/^subscription_lag_events/ {s += $2} END {print s + 0}' <<<"$metrics"
+}
 
 if [ "$COMMAND" = reservations ]; then
   # 100 rooms for the app run: bench/reserve.lua reserves them at random periods.

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from app.events import event_type
 from app.infra.db import Connection, Pool
 from app.infra.metrics import SubscriptionSample
-from app.infra.outbox import ORIGIN, Position, lag
+from app.infra.outbox import ORIGIN, Position, lags
 from app.infra.subscriptions import LOCK_NAMESPACE, State, Subscription, SubscriptionHost
 
 CHECKPOINTS = """
@@ -28,11 +28,12 @@ async def sample(
     interests = {s.name: [event_type(t) for t in s.handles] or None for s in subscriptions}
     rows = {r["name"]: r for r in await conn.fetch(CHECKPOINTS, LOCK_NAMESPACE, names)}
     local = host.states() if host else {}
+    positions = {name: Position(rows[name]["xid"], rows[name]["id"]) if name in rows else ORIGIN for name in names}
+    behind = await lags(conn, [(positions[name], interests[name]) for name in names])
     samples = []
-    for name in names:
+    for name, (events, seconds) in zip(names, behind, strict=True):
         row = rows.get(name)
-        position = Position(row["xid"], row["id"]) if row else ORIGIN
-        events, seconds = await lag(conn, position, interests[name])  # type: ignore[arg-type]
+        position = positions[name]
         stats = local.get(name)
         owned = bool(host and name in host.runners)
         if row is not None and row["stalled"]:

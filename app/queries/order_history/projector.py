@@ -38,6 +38,7 @@ def words(*texts: str) -> list[str]:
 
 async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
     placed: list[tuple[object, ...]] = []
+    states: list[tuple[object, ...]] = []
     for envelope in batch:
         match envelope.event:
             case OrderPlaced() as e:
@@ -55,12 +56,15 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
                     )
                 )
             case OrderStateChanged() as e:
-                await _flush(conn, placed)
-                await conn.execute(STATE, e.order_id, e.state, e.version)
+                states.append((e.order_id, e.state, e.version))
             case OrderCancelled() as e:
-                await _flush(conn, placed)
-                await conn.execute(STATE, e.order_id, "CANCELLED", e.version)
+                states.append((e.order_id, "CANCELLED", e.version))
     await _flush(conn, placed)
+    # The batch's state changes after all its new orders, in one round trip: a change never
+    # comes before its order in the log, and the version guard makes their order among
+    # themselves irrelevant (the highest version wins).
+    if states:
+        await conn.executemany(STATE, states)
 
 
 async def _flush(conn: Connection, placed: list[tuple[object, ...]]) -> None:

@@ -22,10 +22,10 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from app.http import create_app
-    from app.infra.migrations import upgrade
+    from app.infra.migrations import upgrade_if_behind
 
     url = _database_url(settings)
-    upgrade(url)
+    upgrade_if_behind(url)
     options: dict[str, object] = dict(
         host=host, port=port, loop="uvloop", http="httptools", log_config=None, access_log=False, lifespan="on"
     )

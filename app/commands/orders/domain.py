@@ -11,7 +11,8 @@ APPROVAL_PENDING = "APPROVAL_PENDING"
 CANCELLED = "CANCELLED"
 _PRE_PICKUP = ("APPROVED", "ACCEPTED", "PREPARING", "READY_FOR_PICKUP")
 
-# target state -> the states an event may move an order from
+# target state -> the states an event may move an order from; anything else is illegal or
+# already done (a redelivered event). handlers.move_orders has the database check it.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "APPROVED": (APPROVAL_PENDING,),
     "REJECTED": (APPROVAL_PENDING,),
@@ -22,11 +23,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "DELIVERED": ("PICKED_UP",),
 }
 CANCELLABLE = (APPROVAL_PENDING, *_PRE_PICKUP)
-
-
-def can_move(current: str, target: str) -> bool:
-    """False for a transition that is illegal, or already done (a redelivered event)."""
-    return current in TRANSITIONS[target]
 
 
 def check_cancel(current: str) -> None:

@@ -49,6 +49,17 @@ lag() {
   awk '/^subscription_lag_events/ {s += $2} END {print s + 0}' <<<"$metrics"
 }
 
+# The tail of a command's one statement: its event appended to the outbox, as outbox.append
+# does it; the payload marks it as pgbench's, for forget_pgbench.
+append_event() {
+  cat <<SQL
+INSERT INTO command.outbox (event_id, type, version, stream_id, payload)
+  SELECT * FROM unnest(ARRAY[gen_random_uuid()], ARRAY['$1'], ARRAY[1], ARRAY[gen_random_uuid()::text],
+                       ARRAY[jsonb_build_object('type', '$1', 'pgbench', true)])
+  RETURNING xid, id;
+SQL
+}
+
 if [ "$COMMAND" = reservations ]; then
   # 100 rooms for the app run: bench/reserve.lua reserves them at random periods.
   export ROOMS=$(for i in $(seq 100); do
@@ -69,12 +80,8 @@ WITH written AS (
           tstzrange(timestamptz '2100-01-01' + :n * interval '1 minute',
                     timestamptz '2100-01-01' + :n * interval '1 minute' + interval '30 seconds', '[)'),
           'active', 1, now(), now()))
-INSERT INTO command.outbox (event_id, type, version, stream_id, payload)
-  SELECT * FROM unnest(ARRAY[gen_random_uuid()], ARRAY['reservations.reservation_registered'], ARRAY[1],
-                       ARRAY[gen_random_uuid()::text],
-                       ARRAY[jsonb_build_object('type', 'reservations.reservation_registered', 'pgbench', true)])
-  RETURNING xid, id;
 SQL
+  append_event reservations.reservation_registered >>"$WORK/command.sql"
   psql "$DATABASE_URL" -qc "INSERT INTO command.rooms (id, name, capacity, created_at)
     SELECT md5('tp-room-' || i)::uuid, 'pgbench-' || i, 1, now() FROM generate_series(1, 100) i ON CONFLICT DO NOTHING" >/dev/null
   LUA=bench/reserve.lua
@@ -101,12 +108,8 @@ WITH written AS (
   VALUES (gen_random_uuid(), md5('tp-consumer-' || :c)::uuid, md5('tp-restaurant-' || :r)::uuid,
       '[{"menu_item_id": "m1", "name": "Margherita", "price": "9.50", "quantity": 1}, {"menu_item_id": "m2", "name": "Salad", "price": "4.00", "quantity": 2}]',
       17.50, 'pgbench', 'APPROVAL_PENDING', 1, now(), now()))
-INSERT INTO command.outbox (event_id, type, version, stream_id, payload)
-  SELECT * FROM unnest(ARRAY[gen_random_uuid()], ARRAY['orders.order_placed'], ARRAY[1],
-                       ARRAY[gen_random_uuid()::text],
-                       ARRAY[jsonb_build_object('type', 'orders.order_placed', 'pgbench', true)])
-  RETURNING xid, id;
 SQL
+  append_event orders.order_placed >>"$WORK/command.sql"
   psql "$DATABASE_URL" -qc "
     INSERT INTO command.order_consumers (id) SELECT md5('tp-consumer-' || i)::uuid FROM generate_series(1, 100) i ON CONFLICT DO NOTHING;
     INSERT INTO command.order_restaurants (id, name, menu, menu_revision)

@@ -10,9 +10,7 @@ import ast
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import asyncpg
-
-from app.infra.db import Connection
+from app.infra.db import Connection, connect
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -76,7 +74,7 @@ def _assignments(script: Path, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 async def _at_head(database_url: str) -> bool:
-    conn = await asyncpg.connect(database_url)
+    conn = await connect(database_url)
     try:
         return await current_revision(conn) == head_revision()
     finally:

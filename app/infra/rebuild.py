@@ -143,7 +143,10 @@ async def build_shadow(
         async for batch in receive:
             if not batch:
                 break
-            position = await apply_batch(pool, shadow_name(sub.name), shadow_schema(sub.name), sub.handle, position, batch)
+            # Not durable one by one: the swap's commit, which waits for the WAL, covers them all.
+            position = await apply_batch(
+                pool, shadow_name(sub.name), shadow_schema(sub.name), sub.handle, position, batch, durable=False
+            )
             progress.done += len(batch)
             progress.total = max(progress.total, progress.done)
             if on_progress:

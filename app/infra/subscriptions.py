@@ -70,14 +70,20 @@ class CheckpointMoved(Exception):
 
 ENSURE = "INSERT INTO command.subscriptions (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"
 LOAD = "SELECT xid, id FROM command.subscriptions WHERE name = $1"
-# The compare-and-set also points the transaction's search_path at the subscriber's
-# schema: one round trip instead of two.
+# The compare-and-set also sets, for its transaction, the search_path (the subscriber's
+# schema) and whether COMMIT waits for the WAL to reach disk: one round trip for all.
+# A view's transaction need not wait: if a crash loses it, it loses its checkpoint with
+# it (WAL is replayed in order, all or nothing per transaction), and the view applies the
+# same events again from the outbox, whose rows were committed durably by their commands.
+# A later durable commit (any command) flushes it anyway. Process managers append events
+# others act on and answer for: theirs wait.
 ADVANCE = """
 UPDATE command.subscriptions
 SET xid = $4, id = $5, updated_at = now(), stalled = false, last_error = NULL
 WHERE name = $1 AND xid = $2 AND id = $3
-RETURNING set_config('search_path', $6, true)
+RETURNING set_config('search_path', $6, true), set_config('synchronous_commit', $7, true)
 """
+_COMMIT_WAITS = {True: "on", False: "off"}
 MARK_STALLED = "UPDATE command.subscriptions SET stalled = true, last_error = $2 WHERE name = $1"
 
 
@@ -95,12 +101,14 @@ async def apply_in_transaction(
     handle: Handler,
     after: Position,
     batch: Sequence[Envelope],
+    *,
+    durable: bool = True,
 ) -> Position:
     """In the caller's transaction: move the checkpoint from `after` (compare-and-set),
     then apply `batch`. The checkpoint row is locked first, always, so that a rebuild's
-    swap (which locks it too) never deadlocks with a runner."""
+    swap (which locks it too) never deadlocks with a runner. `durable=False`: see ADVANCE."""
     last = batch[-1].position
-    moved = await conn.fetchval(ADVANCE, name, after.xid, after.id, last.xid, last.id, schema)
+    moved = await conn.fetchval(ADVANCE, name, after.xid, after.id, last.xid, last.id, schema, _COMMIT_WAITS[durable])
     if moved is None:
         raise CheckpointMoved(f"{name}: checkpoint is no longer {after.token()}")
     await handle(conn, batch)
@@ -108,11 +116,32 @@ async def apply_in_transaction(
 
 
 async def apply_batch(
-    pool: Pool, name: str, schema: str, handle: Handler, after: Position, batch: Sequence[Envelope]
+    pool: Pool,
+    name: str,
+    schema: str,
+    handle: Handler,
+    after: Position,
+    batch: Sequence[Envelope],
+    *,
+    durable: bool = True,
 ) -> Position:
-    """Apply `batch` and move the checkpoint to its last position, in one transaction."""
-    async with pool.acquire() as conn, conn.transaction():
-        return await apply_in_transaction(conn, name, schema, handle, after, batch)
+    """Apply `batch` and move the checkpoint to its last position, in one transaction.
+
+    BEGIN and COMMIT are sent by hand: asyncpg's transaction() takes the ROLLBACK that
+    PostgreSQL answers to COMMIT in an aborted transaction (a handler that caught a failed
+    statement) for success, and the runner would believe a batch applied that was not."""
+    async with pool.acquire() as conn:
+        await conn.execute("BEGIN")
+        try:
+            last = await apply_in_transaction(conn, name, schema, handle, after, batch, durable=durable)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                if conn.is_in_transaction():
+                    await conn.execute("ROLLBACK")
+            raise
+        if (status := await conn.execute("COMMIT")) != "COMMIT":
+            raise RuntimeError(f"{name}: the batch's transaction ended in {status}")
+    return last
 
 
 @dataclass(frozen=True)
@@ -214,7 +243,7 @@ class Runner:
     async def _flush(self) -> None:
         sub, target = self.subscription, self.stats.position
         moved = await self.pool.fetchval(
-            ADVANCE, sub.name, self.persisted.xid, self.persisted.id, target.xid, target.id, sub.schema
+            ADVANCE, sub.name, self.persisted.xid, self.persisted.id, target.xid, target.id, sub.schema, _COMMIT_WAITS[False]
         )
         if moved is None:
             await self._reload(CheckpointMoved(f"{sub.name}: checkpoint is no longer {self.persisted.token()}"))
@@ -275,7 +304,7 @@ class Runner:
         sub = self.subscription
         with collecting_types() as appended:
             self.stats.position = self.persisted = await apply_batch(
-                self.pool, sub.name, sub.schema, sub.handle, self.persisted, batch
+                self.pool, sub.name, sub.schema, sub.handle, self.persisted, batch, durable=sub.emits_events
             )
         self.stats.events_applied += len(batch)
         self.positions.advanced(sub.name)

@@ -1,0 +1,124 @@
+"""A batch and its checkpoint commit together or not at all (DESIGN.md: exactly-once),
+whatever the subscriber does; `apply_batch` opens and ends the transaction by hand, so
+each way out of it is held here. And which transactions wait for the WAL at commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import asyncpg
+import pytest
+
+from app.events.reservations import RoomAdded
+from app.infra.bus import EventBus
+from app.infra.consistency import ViewPositions
+from app.infra.db import Connection, Pool
+from app.infra.outbox import Envelope, Position
+from app.infra.subscriptions import CheckpointMoved, Subscription, SubscriptionHost, apply_batch, ensure_checkpoint
+from tests.helpers import add_room, background
+
+BATCH = [
+    Envelope(
+        Position(10, i),
+        uuid.uuid4(),
+        datetime.now(UTC),
+        RoomAdded(room_id=uuid.uuid4(), name=f"room {i}", capacity=1, location=None),
+    )
+    for i in (1, 2)
+]
+
+
+async def write_names(conn: Connection, batch: Sequence[Envelope]) -> None:
+    await conn.executemany(
+        "INSERT INTO applied (name) VALUES ($1)", [(e.event.name,) for e in batch if isinstance(e.event, RoomAdded)]
+    )
+
+
+async def swallow_a_failure(conn: Connection, batch: Sequence[Envelope]) -> None:
+    await write_names(conn, batch)
+    try:
+        await conn.execute("SELECT 1 / 0")
+    except asyncpg.DivisionByZeroError:
+        pass
+
+
+async def fail_after_writing(conn: Connection, batch: Sequence[Envelope]) -> None:
+    await write_names(conn, batch)
+    raise RuntimeError("the subscriber broke")
+
+
+@pytest.fixture
+async def subscription(pool: Pool) -> str:
+    await pool.execute("DROP TABLE IF EXISTS query.applied; CREATE TABLE query.applied (name text)")
+    name = f"it's {uuid.uuid4().hex[:8]}"  # a quote in the name: it goes into the SQL text as a literal
+    await ensure_checkpoint(pool, name)
+    return name
+
+
+async def state(pool: Pool, name: str) -> tuple[Position, list[str]]:
+    row = await pool.fetchrow("SELECT xid, id FROM command.subscriptions WHERE name = $1", name)
+    assert row is not None
+    return Position(row["xid"], row["id"]), [r["name"] for r in await pool.fetch("SELECT name FROM query.applied")]
+
+
+async def test_the_batch_and_the_checkpoint_commit_together(pool: Pool, subscription: str) -> None:
+    start = await ensure_checkpoint(pool, subscription)
+    last = await apply_batch(pool, subscription, "query", write_names, start, BATCH)
+    assert last == BATCH[-1].position
+    assert await state(pool, subscription) == (last, ["room 1", "room 2"])
+
+
+async def test_a_stale_checkpoint_applies_nothing(pool: Pool, subscription: str) -> None:
+    start = await ensure_checkpoint(pool, subscription)
+    await apply_batch(pool, subscription, "query", write_names, start, BATCH[:1])
+    with pytest.raises(CheckpointMoved):
+        await apply_batch(pool, subscription, "query", write_names, start, BATCH)
+    assert await state(pool, subscription) == (BATCH[0].position, ["room 1"])
+
+
+@pytest.mark.parametrize("handler", [fail_after_writing, swallow_a_failure])
+async def test_a_failed_batch_leaves_no_trace(pool: Pool, subscription: str, handler: object) -> None:
+    start = await ensure_checkpoint(pool, subscription)
+    with pytest.raises((RuntimeError, asyncpg.PostgresError)):
+        await apply_batch(pool, subscription, "query", handler, start, BATCH)  # type: ignore[arg-type]
+    assert await state(pool, subscription) == (start, [])
+    # Every connection went back to the pool outside any transaction.
+    async with AsyncExitStack() as held:
+        connections = [await held.enter_async_context(pool.acquire()) for _ in range(pool.get_max_size())]
+        assert not any(c.is_in_transaction() for c in connections)
+    await apply_batch(pool, subscription, "query", write_names, start, BATCH)
+    assert await state(pool, subscription) == (BATCH[-1].position, ["room 1", "room 2"])
+
+
+async def commit_setting(conn: Connection, batch: Sequence[Envelope]) -> None:
+    await conn.execute("INSERT INTO commit_waits (setting) VALUES (current_setting('synchronous_commit'))")
+
+
+async def test_views_commit_without_waiting_for_the_wal_process_managers_wait(client: Any, pool: Pool, database_url: str) -> None:
+    await pool.execute("CREATE TABLE query.commit_waits (setting text); CREATE TABLE command.commit_waits (setting text)")
+    host = SubscriptionHost(
+        [
+            Subscription("a view", commit_setting, schema="query"),
+            Subscription("a process manager", commit_setting, schema="command", emits_events=True),
+        ],
+        pool,
+        database_url,
+        EventBus(),
+        ViewPositions(),
+        standby_retry_s=0.1,
+    )
+    async with background(host.run()):
+        await add_room(client, "waits")
+        host.bus.committed()
+        with anyio.fail_after(5):
+            while not (await pool.fetchval("SELECT count(*) FROM query.commit_waits")) or not (
+                await pool.fetchval("SELECT count(*) FROM command.commit_waits")
+            ):
+                await anyio.sleep(0.02)
+    assert {r["setting"] for r in await pool.fetch("SELECT setting FROM query.commit_waits")} == {"off"}
+    assert {r["setting"] for r in await pool.fetch("SELECT setting FROM command.commit_waits")} == {"on"}

@@ -1,6 +1,8 @@
 -- wrk script: POST /reservations with distinct bodies (bench/throughput.sh, bench/lag.py).
--- ROOMS: comma-separated room ids to reserve; DELAY_MS: pause of each connection between
--- its requests (0: as fast as it can), to hold a chosen request rate.
+-- ROOMS: comma-separated room ids to reserve; DELAY_MS: mean pause of each connection
+-- between its requests (0: as fast as it can), to hold a chosen request rate. The pauses
+-- are drawn at random (exponentially distributed), as independent clients' would be: a
+-- fixed pause keeps connections that started together in step, sending in bursts.
 local rooms = {}
 for id in string.gmatch(os.getenv("ROOMS") or "", "[^,]+") do rooms[#rooms + 1] = id end
 local pause = tonumber(os.getenv("DELAY_MS") or "0")
@@ -8,7 +10,7 @@ local tid = 0
 function setup(thread) tid = tid + 1; thread:set("tid", tid) end
 function init(args) math.randomseed(os.time() * 100 + wrk.thread:get("tid")) end
 if pause > 0 then
-  function delay() return pause end
+  function delay() return math.floor(-pause * math.log(1 - math.random())) end
 end
 request = function()
   local n = math.random(1, 1000000000)

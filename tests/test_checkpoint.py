@@ -18,7 +18,7 @@ from app.events.reservations import RoomAdded
 from app.infra.bus import EventBus
 from app.infra.consistency import ViewPositions
 from app.infra.db import Connection, Pool
-from app.infra.outbox import Envelope, Position
+from app.infra.outbox import Envelope, Position, committed_head
 from app.infra.subscriptions import CheckpointMoved, Subscription, SubscriptionHost, apply_batch, ensure_checkpoint
 from tests.helpers import add_room, background
 
@@ -122,3 +122,63 @@ async def test_views_commit_without_waiting_for_the_wal_process_managers_wait(cl
                 await anyio.sleep(0.02)
     assert {r["setting"] for r in await pool.fetch("SELECT setting FROM query.commit_waits")} == {"off"}
     assert {r["setting"] for r in await pool.fetch("SELECT setting FROM command.commit_waits")} == {"on"}
+
+
+held = {"b"}
+
+
+async def picky(conn: Connection, batch: Sequence[Envelope]) -> None:
+    for e in batch:
+        if isinstance(e.event, RoomAdded):
+            if e.event.name in held:
+                raise RuntimeError("not yet")
+            await conn.execute("INSERT INTO picky_seen (name) VALUES ($1)", e.event.name)
+
+
+async def test_a_checkpoint_moved_by_another_runner_is_reloaded_and_nothing_applied_twice(
+    client: Any, pool: Pool, database_url: str
+) -> None:
+    await pool.execute("CREATE TABLE query.picky_seen (name text)")
+    head = await committed_head(pool)  # rooms other tests added are not this test's
+    await pool.execute("INSERT INTO command.subscriptions (name, xid, id) VALUES ('picky', $1, $2)", head.xid, head.id)
+    host = SubscriptionHost(
+        [Subscription("picky", picky, schema="query", batch_size=1)],
+        pool,
+        database_url,
+        EventBus(),
+        ViewPositions(),
+        standby_retry_s=0.1,
+    )
+
+    async def seen() -> list[str]:
+        return [r["name"] for r in await pool.fetch("SELECT name FROM query.picky_seen ORDER BY ctid")]
+
+    async with background(host.run()):
+        with anyio.fail_after(5):
+            while "picky" not in host.runners:
+                await anyio.sleep(0.02)
+        runner = host.runners["picky"]
+        runner.retry_base_s = runner.retry_max_s = 0.02
+        await add_room(client, "a")
+        host.bus.committed()
+        with anyio.fail_after(5):
+            while await seen() != ["a"]:
+                await anyio.sleep(0.02)
+        await add_room(client, "b")
+        c = await add_room(client, "c")
+        host.bus.committed()
+        with anyio.fail_after(5):
+            while runner.stats.failures < 3:  # b keeps failing, c waits behind it
+                await anyio.sleep(0.02)
+        # Another runner (say, a rolling deploy's) applied b and c and moved the checkpoint.
+        moved = Position.parse(c["position"])
+        await pool.execute("UPDATE command.subscriptions SET xid = $1, id = $2 WHERE name = 'picky'", moved.xid, moved.id)
+        with anyio.fail_after(5):
+            while runner.stats.checkpoint_conflicts == 0:
+                await anyio.sleep(0.02)
+        d = await add_room(client, "d")
+        host.bus.committed()
+        with anyio.fail_after(5):
+            while runner.persisted != Position.parse(d["position"]):
+                await anyio.sleep(0.02)
+    assert await seen() == ["a", "d"]

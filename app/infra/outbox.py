@@ -120,15 +120,41 @@ LIMIT $5
 _END = Position(2**63 - 1, 2**63 - 1)
 
 
+class Undecodable(Event, frozen=True, tag="infra.undecodable"):
+    """Stands in for a row this code cannot decode: a type it does not know (written by
+    a newer release) or a payload that does not match its type's schema. Subscribers
+    that do not act on `stored_type` pass over it like any other event they ignore;
+    the ones that do stop at it (see Subscription.undecodable_in): never skipped."""
+
+    STREAM = "stored_type"
+    stored_type: str
+    error: str
+
+
 def decode(row: object) -> Envelope:
     r = row  # asyncpg.Record
-    cls = event_class(r["type"])  # type: ignore[index]
+    stored_type = r["type"]  # type: ignore[index]
+    event: Event
+    try:
+        event = msgspec.json.decode(r["payload"], type=event_class(stored_type))  # type: ignore[index]
+    except (LookupError, ImportError, msgspec.DecodeError) as exc:  # ValidationError is a DecodeError
+        event = Undecodable(stored_type=stored_type, error=f"{type(exc).__name__}: {exc}")
     return Envelope(
         position=Position(r["xid"], r["id"]),  # type: ignore[index]
         event_id=r["event_id"],  # type: ignore[index]
         recorded_at=r["recorded_at"],  # type: ignore[index]
-        event=msgspec.json.decode(r["payload"], type=cls),  # type: ignore[index]
+        event=event,
     )
+
+
+READ_ONE = "SELECT xid, id, event_id, type, payload, recorded_at FROM command.outbox WHERE xid = $1 AND id = $2"
+
+
+async def read_again(conn: Connection | Pool, at: Position) -> Envelope:
+    """The event at `at` read and decoded anew (its row or this code may have been fixed)."""
+    row = await conn.fetchrow(READ_ONE, at.xid, at.id)
+    assert row is not None, f"no event at {at.token()}"
+    return decode(row)
 
 
 async def read_next(conn: Connection, after: Position, limit: int, until: Position | None = None) -> tuple[list[Envelope], bool]:

@@ -24,6 +24,7 @@ from app.infra.outbox import Envelope, Position, read_committed
 from app.infra.subscriptions import (
     LOCK_NAMESPACE,
     Subscription,
+    UndecodableEvent,
     apply_batch,
     apply_in_transaction,
     ensure_checkpoint,
@@ -138,10 +139,14 @@ async def build_shadow(
                     return
                 after = batch[-1].position
 
+    refused: RebuildError | None = None
     async with anyio.create_task_group() as tg, receive:
         tg.start_soon(read_ahead, position)
         async for batch in receive:
             if not batch:
+                break
+            if refused := _undecodable(sub, batch):
+                tg.cancel_scope.cancel()  # raised below, unwrapped from the task group's errors
                 break
             # Not durable one by one: the swap's commit, which waits for the WAL, covers them all.
             position = await apply_batch(
@@ -151,9 +156,17 @@ async def build_shadow(
             progress.total = max(progress.total, progress.done)
             if on_progress:
                 on_progress(progress)
+    if refused:
+        raise refused
     async with pool.acquire() as conn:
         await _index_shadow(conn, sub)
     return position
+
+
+def _undecodable(sub: Subscription, batch: list[Envelope]) -> RebuildError | None:
+    """A view rebuilt past an event it cannot read would silently differ from the log."""
+    undecodable = sub.undecodable_in(batch)
+    return RebuildError(str(UndecodableEvent(undecodable[0]))) if undecodable else None
 
 
 async def _catch_up_in(conn: Connection, sub: Subscription, position: Position, until: Position) -> Position:
@@ -161,6 +174,8 @@ async def _catch_up_in(conn: Connection, sub: Subscription, position: Position, 
         batch = await read_committed(conn, position, BATCH, until)
         if not batch:
             raise RebuildError(f"events up to {until.token()} are not readable yet")
+        if refused := _undecodable(sub, batch):
+            raise refused
         position = await apply_in_transaction(conn, shadow_name(sub.name), shadow_schema(sub.name), sub.handle, position, batch)
     return position
 

@@ -29,7 +29,7 @@ from app.infra.bus import EventBus, Wakeup, collecting_types
 from app.infra.consistency import ViewPositions
 from app.infra.db import Connection, Pool, connect
 from app.infra.metrics import FRESHNESS_BUCKETS, Histogram
-from app.infra.outbox import ORIGIN, Envelope, Position, read_next
+from app.infra.outbox import ORIGIN, Envelope, Position, Undecodable, read_again, read_next
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,32 @@ class Subscription:
     # The event types the handler acts on (empty: all). A batch with none of them runs
     # no transaction: the checkpoint moves past it in memory and is written later.
     handles: tuple[type[Event], ...] = ()
+    handled_types: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "handled_types", frozenset(event_type(t) for t in self.handles))
 
     def acts_on(self, batch: Sequence[Envelope]) -> bool:
-        return not self.handles or any(isinstance(e.event, self.handles) for e in batch)
+        return not self.handles or any(isinstance(e.event, self.handles) for e in batch) or bool(self.undecodable_in(batch))
+
+    def undecodable_in(self, batch: Sequence[Envelope]) -> list[Envelope]:
+        """The events of `batch` that this subscriber acts on but this code cannot decode."""
+        return [
+            e
+            for e in batch
+            if isinstance(e.event, Undecodable) and (not self.handles or e.event.stored_type in self.handled_types)
+        ]
+
+
+class UndecodableEvent(Exception):
+    """An event a subscriber acts on cannot be decoded: it stops there until it can."""
+
+    def __init__(self, envelope: Envelope) -> None:
+        assert isinstance(envelope.event, Undecodable)
+        super().__init__(
+            f"cannot decode event {envelope.event_id} ({envelope.event.stored_type}) at "
+            f"{envelope.position.token()}: {envelope.event.error}"
+        )
 
 
 class State(enum.Enum):
@@ -300,8 +323,21 @@ class Runner:
                     await self._mark_stalled()
                 await anyio.sleep(min(self.retry_base_s * 2 ** (attempt - 1), self.retry_max_s))
 
+    async def _decoded(self, batch: Sequence[Envelope]) -> Sequence[Envelope]:
+        """`batch`, its undecodable events read and decoded again (an operator may have
+        fixed the row); raises UndecodableEvent for the first that still is not."""
+        undecodable = self.subscription.undecodable_in(batch)
+        if not undecodable:
+            return batch
+        again = {e.position: await read_again(self.pool, e.position) for e in undecodable}
+        for envelope in again.values():
+            if isinstance(envelope.event, Undecodable):
+                raise UndecodableEvent(envelope)
+        return [again.get(e.position, e) for e in batch]
+
     async def _apply(self, batch: Sequence[Envelope]) -> None:
         sub = self.subscription
+        batch = await self._decoded(batch)
         with collecting_types() as appended:
             self.stats.position = self.persisted = await apply_batch(
                 self.pool, sub.name, sub.schema, sub.handle, self.persisted, batch, durable=sub.emits_events
@@ -387,7 +423,7 @@ class SubscriptionHost:
                     runner = Runner(
                         sub,
                         self.pool,
-                        self.bus.subscribe(sub.name, [event_type(t) for t in sub.handles] or None),
+                        self.bus.subscribe(sub.name, sub.handled_types or None),
                         self.positions,
                         self.reads,
                         on_commit=self.bus.committed if sub.emits_events else None,

@@ -40,8 +40,11 @@ class FairPool(Pool):
         self._lent: set[Any] = set()
 
     async def _acquire(self, timeout: float | None) -> Any:
-        async with asyncio.timeout(timeout):
+        if timeout is None:  # the usual case: no timer to arm and disarm per request
             await self._turns.acquire()
+        else:
+            async with asyncio.timeout(timeout):
+                await self._turns.acquire()
         try:
             connection = await super()._acquire(timeout)  # type: ignore[misc]
         except BaseException:

@@ -4,11 +4,13 @@ that one commit wakes."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
+from app.events.consumers import ConsumerRegistered
 from app.events.reservations import RoomAdded
 from app.infra import outbox
 from app.infra.db import Pool
-from app.infra.outbox import committed_head, read_next
+from app.infra.outbox import NotRead, committed_head, read_next
 from app.infra.subscriptions import SharedReads
 
 
@@ -64,3 +66,23 @@ async def test_subscriptions_woken_together_share_one_read(pool: Pool) -> None:
     newer, more = await reads.next(first[-1].position, 10)
     assert [e.event.name for e in newer] == ["shared-4"]  # type: ignore[attr-defined]
     assert not more
+
+
+async def test_a_row_is_decoded_only_for_readers_that_act_on_its_type(pool: Pool) -> None:
+    start = await committed_head(pool)  # type: ignore[arg-type]
+    await append(pool, "typed-1")
+    async with pool.acquire() as conn, conn.transaction():
+        await outbox.append(conn, [ConsumerRegistered(consumer_id=uuid.uuid4(), name="typed", credit_limit=Decimal("10.00"))])
+    reads = SharedReads(pool, lambda: 0)
+    rooms, consumers = frozenset({"reservations.room_added"}), frozenset({"consumers.consumer_registered"})
+
+    for_rooms, _ = await reads.next(start, 10, rooms)
+    assert isinstance(for_rooms[0].event, RoomAdded)
+    assert for_rooms[1].event == NotRead(stored_type="consumers.consumer_registered")
+    assert for_rooms[1].position > for_rooms[0].position  # passed over in place, in order
+
+    for_consumers, _ = await reads.next(start, 10, consumers)  # the same read, other rows decoded
+    assert for_consumers[0].event == NotRead(stored_type="reservations.room_added")
+    assert isinstance(for_consumers[1].event, ConsumerRegistered)
+    for_all, _ = await reads.next(start, 10)
+    assert for_all[0] is for_rooms[0] and for_all[1] is for_consumers[1]  # each decoded once

@@ -12,11 +12,12 @@ by (xid, id), which is also the checkpoint.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
+import asyncpg
 import msgspec
 
 from app.events import Event, event_class, event_type
@@ -131,14 +132,26 @@ class Undecodable(Event, frozen=True, tag="infra.undecodable"):
     error: str
 
 
-def decode(row: object) -> Envelope:
+class NotRead(Event, frozen=True, tag="infra.not_read"):
+    """Stands in for an event of a type its reader did not ask for (see `decode`'s
+    `types`): it passes over it, so its payload is never decoded."""
+
+    STREAM = "stored_type"
+    stored_type: str
+
+
+def decode(row: object, types: Collection[str] | None = None) -> Envelope:
+    """The row as an envelope; if `types` is given, an event of another type is NotRead."""
     r = row  # asyncpg.Record
     stored_type = r["type"]  # type: ignore[index]
     event: Event
-    try:
-        event = msgspec.json.decode(r["payload"], type=event_class(stored_type))  # type: ignore[index]
-    except (LookupError, ImportError, msgspec.DecodeError) as exc:  # ValidationError is a DecodeError
-        event = Undecodable(stored_type=stored_type, error=f"{type(exc).__name__}: {exc}")
+    if types is not None and stored_type not in types:
+        event = NotRead(stored_type=stored_type)
+    else:
+        try:
+            event = msgspec.json.decode(r["payload"], type=event_class(stored_type))  # type: ignore[index]
+        except (LookupError, ImportError, msgspec.DecodeError) as exc:  # ValidationError is a DecodeError
+            event = Undecodable(stored_type=stored_type, error=f"{type(exc).__name__}: {exc}")
     return Envelope(
         position=Position(r["xid"], r["id"]),  # type: ignore[index]
         event_id=r["event_id"],  # type: ignore[index]
@@ -157,15 +170,23 @@ async def read_again(conn: Connection | Pool, at: Position) -> Envelope:
     return decode(row)
 
 
+async def read_next_rows(
+    conn: Connection, after: Position, limit: int, until: Position | None = None
+) -> tuple[list[asyncpg.Record], bool]:
+    """`read_next`, its rows not yet decoded."""
+    end = _END if until is None else until
+    rows = await conn.fetch(READ_COMMITTED, after.xid, after.id, end.xid, end.id, limit + 1)
+    ready = [r for r in rows[:limit] if r["ready"]]
+    return ready, len(rows) > len(ready)
+
+
 async def read_next(conn: Connection, after: Position, limit: int, until: Position | None = None) -> tuple[list[Envelope], bool]:
     """The next committed events after `after`, in order, at most `limit` (and <= `until`);
     and whether more are known to follow: a full batch, or committed rows held back by an
     older open transaction (their writer has already woken us, so poll again soon: the
     transaction holding them back may write no event and wake nobody)."""
-    end = _END if until is None else until
-    rows = await conn.fetch(READ_COMMITTED, after.xid, after.id, end.xid, end.id, limit + 1)
-    batch = [decode(r) for r in rows[:limit] if r["ready"]]
-    return batch, len(rows) > len(batch)
+    rows, more = await read_next_rows(conn, after, limit, until)
+    return [decode(r) for r in rows], more
 
 
 async def read_committed(conn: Connection, after: Position, limit: int, until: Position | None = None) -> list[Envelope]:

@@ -23,13 +23,14 @@ from datetime import UTC, datetime
 
 import anyio
 import anyio.abc
+import asyncpg
 
 from app.events import Event, event_type
 from app.infra.bus import EventBus, Wakeup, collecting_types
 from app.infra.consistency import ViewPositions
 from app.infra.db import Connection, Pool, connect
 from app.infra.metrics import FRESHNESS_BUCKETS, Histogram
-from app.infra.outbox import ORIGIN, Envelope, Position, Undecodable, read_again, read_next
+from app.infra.outbox import ORIGIN, Envelope, Position, Undecodable, decode, read_again, read_next_rows
 
 log = logging.getLogger(__name__)
 
@@ -167,20 +168,40 @@ async def apply_batch(
     return last
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Read:
     after: Position
-    envelopes: list[Envelope]
+    rows: list[asyncpg.Record]
+    positions: list[Position]
     more: bool
     generation: int
+    # Each row as decoded for the readers that act on its type, and as passed over
+    # (NotRead) for the others: made once, when first asked for.
+    decoded: dict[int, Envelope] = field(default_factory=dict)
+    not_read: dict[int, Envelope] = field(default_factory=dict)
+
+    def envelopes(self, start: int, stop: int, types: frozenset[str] | None) -> list[Envelope]:
+        taken = []
+        for i in range(start, min(stop, len(self.rows))):
+            wanted = types is None or self.rows[i]["type"] in types
+            made = self.decoded if wanted else self.not_read
+            envelope = made.get(i)
+            if envelope is None:
+                envelope = made[i] = decode(self.rows[i], None if wanted else ())
+            taken.append(envelope)
+        return taken
 
 
 class SharedReads:
-    """The subscriptions a commit wakes all want the same new rows: one of them reads and
-    decodes them, the others take them from here. A read is complete up to its last row
-    (no later commit can fall behind a committed row), so whoever stands inside it may
-    take the rest of it; whether anything follows is known only if no commit has been
-    heard of since (`generation`), else the taker is told to look again."""
+    """The subscriptions a commit wakes all want the same new rows: one of them reads them,
+    the others take them from here. A read is complete up to its last row (no later commit
+    can fall behind a committed row), so whoever stands inside it may take the rest of it;
+    whether anything follows is known only if no commit has been heard of since
+    (`generation`), else the taker is told to look again.
+
+    A row is decoded only for a reader that acts on its type, once: most subscriptions pass
+    over most events (each idle poll reads a second of them), and decoding was the largest
+    cost of reading."""
 
     def __init__(self, pool: Pool, generation: Callable[[], int]) -> None:
         self._pool = pool
@@ -188,20 +209,21 @@ class SharedReads:
         self._last: _Read | None = None
         self._lock = anyio.Lock()
 
-    async def next(self, after: Position, limit: int) -> tuple[list[Envelope], bool]:
+    async def next(self, after: Position, limit: int, types: frozenset[str] | None = None) -> tuple[list[Envelope], bool]:
+        """`types`: the event types the reader acts on (None: all); the others come NotRead."""
         async with self._lock:
             last = self._last
-            if last is not None and last.after <= after < last.envelopes[-1].position:
-                start = bisect.bisect_right(last.envelopes, after, key=lambda e: e.position)
-                envelopes = last.envelopes[start : start + limit]
-                more = last.more or start + limit < len(last.envelopes) or self._generation() != last.generation
-                return envelopes, more
+            if last is not None and last.after <= after < last.positions[-1]:
+                start = bisect.bisect_right(last.positions, after)
+                more = last.more or start + limit < len(last.rows) or self._generation() != last.generation
+                return last.envelopes(start, start + limit, types), more
             generation = self._generation()
             async with self._pool.acquire() as conn:
-                envelopes, more = await read_next(conn, after, limit)
-            if envelopes:
-                self._last = _Read(after, envelopes, more, generation)
-            return envelopes, more
+                rows, more = await read_next_rows(conn, after, limit)
+            if not rows:
+                return [], more
+            read = self._last = _Read(after, rows, [Position(r["xid"], r["id"]) for r in rows], more, generation)
+            return read.envelopes(0, limit, types), more
 
 
 @dataclass
@@ -241,7 +263,7 @@ class Runner:
         log.info("subscription %s running from %s", sub.name, self.stats.position.token())
         held_back_delay = 0.0
         while True:
-            batch, more = await self.reads.next(self.stats.position, sub.batch_size)
+            batch, more = await self.reads.next(self.stats.position, sub.batch_size, sub.handled_types or None)
             if batch:
                 if sub.acts_on(batch):
                     await self._apply_with_retries(batch)

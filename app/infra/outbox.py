@@ -12,7 +12,7 @@ by (xid, id), which is also the checkpoint.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -133,31 +133,31 @@ class Undecodable(Event, frozen=True, tag="infra.undecodable"):
 
 
 class NotRead(Event, frozen=True, tag="infra.not_read"):
-    """Stands in for an event of a type its reader did not ask for (see `decode`'s
-    `types`): it passes over it, so its payload is never decoded."""
+    """Stands in for an event of a type its reader does not act on (see `not_read`): it
+    passes over it, so its payload is never decoded."""
 
     STREAM = "stored_type"
     stored_type: str
 
 
-def decode(row: object, types: Collection[str] | None = None) -> Envelope:
-    """The row as an envelope; if `types` is given, an event of another type is NotRead."""
+def decode(row: object) -> Envelope:
     r = row  # asyncpg.Record
     stored_type = r["type"]  # type: ignore[index]
     event: Event
-    if types is not None and stored_type not in types:
-        event = NotRead(stored_type=stored_type)
-    else:
-        try:
-            event = msgspec.json.decode(r["payload"], type=event_class(stored_type))  # type: ignore[index]
-        except (LookupError, ImportError, msgspec.DecodeError) as exc:  # ValidationError is a DecodeError
-            event = Undecodable(stored_type=stored_type, error=f"{type(exc).__name__}: {exc}")
-    return Envelope(
-        position=Position(r["xid"], r["id"]),  # type: ignore[index]
-        event_id=r["event_id"],  # type: ignore[index]
-        recorded_at=r["recorded_at"],  # type: ignore[index]
-        event=event,
-    )
+    try:
+        event = msgspec.json.decode(r["payload"], type=event_class(stored_type))  # type: ignore[index]
+    except (LookupError, ImportError, msgspec.DecodeError) as exc:  # ValidationError is a DecodeError
+        event = Undecodable(stored_type=stored_type, error=f"{type(exc).__name__}: {exc}")
+    return _envelope(r, event)
+
+
+def not_read(row: object) -> Envelope:
+    """The row as its reader passes over it: its payload left undecoded."""
+    return _envelope(row, NotRead(stored_type=row["type"]))  # type: ignore[index]
+
+
+def _envelope(r: Any, event: Event) -> Envelope:
+    return Envelope(position=Position(r["xid"], r["id"]), event_id=r["event_id"], recorded_at=r["recorded_at"], event=event)
 
 
 READ_ONE = "SELECT xid, id, event_id, type, payload, recorded_at FROM command.outbox WHERE xid = $1 AND id = $2"

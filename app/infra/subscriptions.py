@@ -30,7 +30,7 @@ from app.infra.bus import EventBus, Wakeup, collecting_types
 from app.infra.consistency import ViewPositions
 from app.infra.db import Connection, Pool, connect
 from app.infra.metrics import FRESHNESS_BUCKETS, Histogram
-from app.infra.outbox import ORIGIN, Envelope, Position, Undecodable, decode, read_again, read_next_rows
+from app.infra.outbox import ORIGIN, Envelope, Position, Undecodable, decode, not_read, read_again, read_next_rows
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ class _Read:
             made = self.decoded if wanted else self.not_read
             envelope = made.get(i)
             if envelope is None:
-                envelope = made[i] = decode(self.rows[i], None if wanted else ())
+                envelope = made[i] = (decode if wanted else not_read)(self.rows[i])
             taken.append(envelope)
         return taken
 

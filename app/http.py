@@ -3,6 +3,7 @@ the pool, the event bus bridge and this process's share of the subscriptions."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 import uuid
@@ -152,11 +153,17 @@ class RequestMetrics:
             )
 
 
+# A new request id is this process's random prefix and a counter: unique across replicas and
+# restarts like a uuid4, without a call to os.urandom per request (3% of a small GET).
+_request_ids = itertools.count()
+_request_id_prefix = uuid.uuid4().hex[:16]
+
+
 def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"x-request-id" and 0 < len(value) <= 200:
             return value.decode("latin-1")
-    return uuid.uuid4().hex
+    return f"{_request_id_prefix}{next(_request_ids):016x}"
 
 
 @get("/health/live", tags=["operations"], summary="The process is up")

@@ -127,12 +127,13 @@ if [ -n "${PROFILE:-}" ]; then
   uvx py-spy record --subprocesses -p "$SERVER" -d $((SECONDS_RUN - 2)) -r 200 -f raw -o "${PROFILE_OUT:-$WORK/stacks.txt}" >/dev/null 2>&1 &
   SPY=$!
 fi
-APP_CPU0=$(cpu_of "$SERVER"); BUSY0=$(busy)
+APP_CPU0=$(cpu_of "$SERVER"); BUSY0=$(busy); PG0=$(pg_cpu)
 # The subscriptions' lag every 10 s while the load runs: it must not grow.
 (for _ in $(seq $((SECONDS_RUN / 10))); do sleep 10; echo -n " $(lag)"; done >"$WORK/lag.txt") &
 LAGS=$!
 wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s "$LUA" "http://127.0.0.1:$PORT" | tee "$WORK/wrk.txt"
-echo "cpu seconds during the run: app $(( ($(cpu_of "$SERVER") - APP_CPU0) / TICKS )), all processes $(( ($(busy) - BUSY0) / TICKS )) (of $((2 * SECONDS_RUN)))"
+APP_TICKS=$(( $(cpu_of "$SERVER") - APP_CPU0 )); PG_TICKS=$(( $(pg_cpu) - PG0 )); ALL_TICKS=$(( $(busy) - BUSY0 ))
+echo "cpu seconds during the run: app $((APP_TICKS / TICKS)), PostgreSQL $((PG_TICKS / TICKS)), all processes $((ALL_TICKS / TICKS)) (of $((2 * SECONDS_RUN)))"
 if [ -n "${PROFILE:-}" ]; then wait "$SPY"; uv run python bench/stacks.py "${PROFILE_OUT:-$WORK/stacks.txt}" --top 30; fi
 wait "$LAGS"
 echo "lag (events) every 10 s during the run:$(cat "$WORK/lag.txt"); right after: $(lag); 5 s later: $(sleep 5; lag)"
@@ -140,9 +141,21 @@ kill $APP; wait $APP 2>/dev/null || true
 
 # The pgbench rows are not real events: take them out of the log again afterwards.
 echo "== pgbench: the same transaction, $CONNECTIONS clients, ${SECONDS_RUN}s"
+BUSY0=$(busy); PG0=$(pg_cpu)
 pgbench -n -D i=0 -M prepared -c"$CONNECTIONS" -j2 -T"$SECONDS_RUN" -f "$WORK/command.sql" "$DATABASE_URL" | tee "$WORK/pgbench.txt"
+BENCH_PG_TICKS=$(( $(pg_cpu) - PG0 )); BENCH_ALL_TICKS=$(( $(busy) - BUSY0 ))
 forget_pgbench
 
 APP_RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
 PG_TPS=$(awk '/^tps = / {print $3; exit}' "$WORK/pgbench.txt")
-python3 -c "print(f'app {float(\"$APP_RPS\"):.0f} req/s, pgbench {float(\"$PG_TPS\"):.0f} tps, ratio {float(\"$APP_RPS\") / float(\"$PG_TPS\"):.2f}')"
+python3 - "$APP_RPS" "$PG_TPS" "$SECONDS_RUN" "$TICKS" "$APP_TICKS" "$PG_TICKS" "$ALL_TICKS" "$BENCH_PG_TICKS" "$BENCH_ALL_TICKS" <<'PY'
+import sys
+rps, tps, seconds, ticks = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+app, pg, machine, bench_pg, bench_machine = (int(t) / ticks * 1000 for t in sys.argv[5:])
+print(f"app {rps:.0f} req/s, pgbench {tps:.0f} tps, ratio {rps / tps:.2f}")
+# Where the two cores went, per request and per pgbench transaction (CPU ms): the ratio can
+# reach 0.5 only if a request costs at most twice what a pgbench transaction costs.
+per_req, per_txn = rps * seconds, tps * seconds
+print(f"cpu ms per request: app {app / per_req:.3f}, PostgreSQL {pg / per_req:.3f}, whole machine {machine / per_req:.3f}")
+print(f"cpu ms per pgbench transaction: PostgreSQL {bench_pg / per_txn:.3f}, whole machine {bench_machine / per_txn:.3f}")
+PY

@@ -145,6 +145,8 @@ async def test_every_response_carries_a_request_id(client: Any) -> None:
     assert mine.headers["X-Request-Id"] == "trace-123"
     generated = await client.post("/rooms", json={"name": "", "capacity": 1})
     assert len(generated.headers["X-Request-Id"]) == 32
+    another = await client.get("/rooms")
+    assert another.headers["X-Request-Id"] != generated.headers["X-Request-Id"]
 
 
 async def test_operations_endpoints(client: Any) -> None:

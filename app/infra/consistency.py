@@ -33,11 +33,14 @@ async def view_position(conn: Connection | Pool, view: str) -> Position:
 
 @lru_cache(maxsize=256)
 def _with_position(sql: str, view_parameter: int) -> str:
-    # A subquery with ORDER BY is never flattened into a plain projection of it, so its
-    # rows keep their order; the checkpoint is an InitPlan, looked up once per statement.
+    # The page joins the checkpoint's one row (LEFT JOIN ... ON true has no join clause, so
+    # it is a nested loop with the page inside, scanned once, in its own order), so even an
+    # empty page answers with a row: the checkpoint, and NULL where the page's mark would be.
     return (
-        "SELECT page.*, (SELECT ARRAY[xid, id] FROM command.subscriptions "
-        f"WHERE name = ${view_parameter}) AS view_position__ FROM ({sql}) AS page"
+        "SELECT (page.row__).*, ARRAY[checkpoint.xid, checkpoint.id, page.found__] AS view_position__ "
+        "FROM (SELECT 1) AS one "
+        f"LEFT JOIN command.subscriptions AS checkpoint ON checkpoint.name = ${view_parameter} "
+        f"LEFT JOIN (SELECT query AS row__, 1::bigint AS found__ FROM ({sql}) AS query) AS page ON true"
     )
 
 
@@ -45,10 +48,9 @@ class ViewRead:
     """A query of a view that also reads the view's checkpoint, in the same statement.
 
     One snapshot makes `position` exactly the position the rows reflect, in one round
-    trip instead of two. A store reads through it as it would through the pool, minding
-    that each row ends with the position (`Struct(*r[:-1])`). An empty answer has no row
-    to carry the checkpoint, which is then read on its own, after the rows (the answer
-    reflects at least that much).
+    trip instead of two, whether or not the page is empty. A store reads through it as it
+    would through the pool, minding that each row ends with the position
+    (`Struct(*r[:-1])`).
     """
 
     def __init__(self, pool: Pool, view: str) -> None:
@@ -58,12 +60,9 @@ class ViewRead:
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         rows = await self._pool.fetch(_with_position(sql, len(args) + 1), *args, self._view)
-        if not rows:
-            self.position = await view_position(self._pool, self._view)
-        else:
-            at = rows[0]["view_position__"]
-            self.position = ORIGIN if at is None else Position(*at)
-        return rows
+        xid, id_, found = rows[0]["view_position__"]
+        self.position = ORIGIN if xid is None else Position(xid, id_)
+        return rows if found is not None else []
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
         rows = await self.fetch(sql, *args)

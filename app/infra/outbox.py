@@ -72,6 +72,12 @@ class Write(NamedTuple):
     args: tuple[Any, ...]
 
 
+def renumbered(sql: str, after: int) -> str:
+    """`sql` with its parameters $1, $2... renumbered to follow `after` others, so that
+    it can run inside a statement that has parameters of its own."""
+    return re.sub(r"\$(\d+)", lambda m: f"${int(m[1]) + after}", sql.strip())
+
+
 _APPEND_ARGS = 5
 _appends_with: dict[str, str] = {}
 
@@ -80,8 +86,7 @@ def _append_with(sql: str) -> str:
     """`WITH written AS (sql) <APPEND>`, the write's parameters renumbered after APPEND's."""
     combined = _appends_with.get(sql)
     if combined is None:
-        shifted = re.sub(r"\$(\d+)", lambda m: f"${int(m[1]) + _APPEND_ARGS}", sql.strip())
-        combined = _appends_with[sql] = f"WITH written AS ({shifted}){APPEND}"
+        combined = _appends_with[sql] = f"WITH written AS ({renumbered(sql, _APPEND_ARGS)}){APPEND}"
     return combined
 
 

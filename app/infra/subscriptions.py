@@ -30,11 +30,24 @@ from app.infra.bus import EventBus, Wakeup, collecting_types
 from app.infra.consistency import ViewPositions
 from app.infra.db import Connection, Pool, connect
 from app.infra.metrics import FRESHNESS_BUCKETS, Histogram
-from app.infra.outbox import ORIGIN, Envelope, Position, Undecodable, decode, not_read, read_again, read_next_rows
+from app.infra.outbox import (
+    ORIGIN,
+    Envelope,
+    Position,
+    Undecodable,
+    Write,
+    decode,
+    not_read,
+    read_again,
+    read_next_rows,
+    renumbered,
+)
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Connection, Sequence[Envelope]], Awaitable[None]]
+# (schema, batch) -> the batch as one statement over that schema's tables, or None.
+OneStatement = Callable[[str, Sequence[Envelope]], Write | None]
 
 LOCK_NAMESPACE = 7_340_001  # first key of pg_advisory_lock(int, int) for subscriptions
 
@@ -54,10 +67,18 @@ class Subscription:
     # The event types the handler acts on (empty: all). A batch with none of them runs
     # no transaction: the checkpoint moves past it in memory and is written later.
     handles: tuple[type[Event], ...] = ()
+    # A view may also write a batch of some shapes (its commonest) as one statement, its
+    # tables named in the schema it is given: the live runner then moves the checkpoint
+    # in that same statement, one round trip instead of four (BEGIN, compare-and-set, the
+    # batch, COMMIT). None for any other batch, which `handle` applies as usual (and a
+    # rebuild always uses `handle`, so "the view equals a rebuild" holds the two equal).
+    one_statement: OneStatement | None = None
     handled_types: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "handled_types", frozenset(event_type(t) for t in self.handles))
+        if self.one_statement is not None and self.emits_events:
+            raise ValueError(f"{self.name}: a process manager's batch appends events; it is never one statement")
 
     def acts_on(self, batch: Sequence[Envelope]) -> bool:
         return not self.handles or any(isinstance(e.event, self.handles) for e in batch) or bool(self.undecodable_in(batch))
@@ -165,6 +186,43 @@ async def apply_batch(
             raise
         if (status := await conn.execute("COMMIT")) != "COMMIT":
             raise RuntimeError(f"{name}: the batch's transaction ended in {status}")
+    return last
+
+
+# The compare-and-set of ADVANCE as the head of a view's one statement (the view's commit
+# does not wait for the WAL: see ADVANCE). Data-modifying CTEs run once each, to the end,
+# in one snapshot. If the checkpoint did not move, checkpoint_moved() raises and the whole
+# statement, the batch's writes included, rolls back. The main query reads `advanced`, and
+# the unreferenced `written` runs after it: the checkpoint row is locked first, as in
+# apply_in_transaction, so a rebuild's swap never deadlocks with it. (PostgreSQL does not
+# promise that order; if it ever changed, a deadlock would be an error it detects, and
+# the batch would be retried.)
+ONE_STATEMENT = """
+WITH advanced AS (
+    UPDATE command.subscriptions
+    SET xid = $4, id = $5, updated_at = now(), stalled = false, last_error = NULL
+    WHERE name = $1 AND xid = $2 AND id = $3
+    RETURNING set_config('synchronous_commit', 'off', true)
+), written AS ({write})
+SELECT command.checkpoint_moved($1) FROM (SELECT 1) AS one WHERE NOT EXISTS (SELECT FROM advanced)
+"""
+_ONE_STATEMENT_ARGS = 5
+_CHECKPOINT_MOVED = "CQ001"  # the SQLSTATE of command.checkpoint_moved()
+_one_statements: dict[str, str] = {}
+
+
+async def apply_as_one_statement(pool: Pool, name: str, after: Position, last: Position, write: Write) -> Position:
+    """Apply a view's batch, written as one statement, and move its checkpoint from `after`
+    to `last` in that statement: atomic without BEGIN and COMMIT of its own."""
+    sql = _one_statements.get(write.sql)
+    if sql is None:
+        sql = _one_statements[write.sql] = ONE_STATEMENT.format(write=renumbered(write.sql, _ONE_STATEMENT_ARGS))
+    try:
+        await pool.execute(sql, name, after.xid, after.id, last.xid, last.id, *write.args)
+    except asyncpg.PostgresError as exc:
+        if exc.sqlstate == _CHECKPOINT_MOVED:
+            raise CheckpointMoved(f"{name}: checkpoint is no longer {after.token()}") from None
+        raise
     return last
 
 
@@ -360,10 +418,15 @@ class Runner:
     async def _apply(self, batch: Sequence[Envelope]) -> None:
         sub = self.subscription
         batch = await self._decoded(batch)
+        write = sub.one_statement(sub.schema, batch) if sub.one_statement is not None else None
         with collecting_types() as appended:
-            self.stats.position = self.persisted = await apply_batch(
-                self.pool, sub.name, sub.schema, sub.handle, self.persisted, batch, durable=sub.emits_events
-            )
+            if write is not None:
+                applied = await apply_as_one_statement(self.pool, sub.name, self.persisted, batch[-1].position, write)
+            else:
+                applied = await apply_batch(
+                    self.pool, sub.name, sub.schema, sub.handle, self.persisted, batch, durable=sub.emits_events
+                )
+            self.stats.position = self.persisted = applied
         self.stats.events_applied += len(batch)
         self.positions.advanced(sub.name)
         applied_at = datetime.now(UTC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 from app.events.reservations import (
     ReservationCancelled,
@@ -11,7 +12,7 @@ from app.events.reservations import (
     RoomAdded,
 )
 from app.infra.db import Connection
-from app.infra.outbox import Envelope
+from app.infra.outbox import Envelope, Write
 from app.infra.subscriptions import Subscription
 
 VIEW = "reservation_history"
@@ -29,65 +30,97 @@ ON CONFLICT (event_id) DO NOTHING
 """
 
 
+Row = tuple[object, ...]
+
+
+def _row(envelope: Envelope) -> Row | None:
+    """RECORD's arguments for a reservation event; None for any other."""
+    match envelope.event:
+        case ReservationRegistered() as e:
+            return (
+                envelope.event_id,
+                e.user_id,
+                e.reservation_id,
+                e.room_id,
+                "registered",
+                e.start,
+                e.end,
+                None,
+                None,
+                None,
+                e.at,
+            )
+        case ReservationChanged() as e:
+            return (
+                envelope.event_id,
+                e.user_id,
+                e.reservation_id,
+                e.room_id,
+                "changed",
+                e.start,
+                e.end,
+                e.previous_start,
+                e.previous_end,
+                e.previous_room_id,
+                e.at,
+            )
+        case ReservationCancelled() as e:
+            return (
+                envelope.event_id,
+                e.user_id,
+                e.reservation_id,
+                e.room_id,
+                "cancelled",
+                e.start,
+                e.end,
+                None,
+                None,
+                None,
+                e.at,
+            )
+    return None
+
+
 async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
-    rows: list[tuple[object, ...]] = []
+    rows: list[Row] = []
     for envelope in batch:
-        match envelope.event:
-            case RoomAdded(room_id=room_id, name=name):
-                if rows:
-                    await conn.executemany(RECORD, rows)
-                    rows = []
-                await conn.execute(ADD_ROOM, room_id, name)
-            case ReservationRegistered() as e:
-                rows.append(
-                    (
-                        envelope.event_id,
-                        e.user_id,
-                        e.reservation_id,
-                        e.room_id,
-                        "registered",
-                        e.start,
-                        e.end,
-                        None,
-                        None,
-                        None,
-                        e.at,
-                    )
-                )
-            case ReservationChanged() as e:
-                rows.append(
-                    (
-                        envelope.event_id,
-                        e.user_id,
-                        e.reservation_id,
-                        e.room_id,
-                        "changed",
-                        e.start,
-                        e.end,
-                        e.previous_start,
-                        e.previous_end,
-                        e.previous_room_id,
-                        e.at,
-                    )
-                )
-            case ReservationCancelled() as e:
-                rows.append(
-                    (
-                        envelope.event_id,
-                        e.user_id,
-                        e.reservation_id,
-                        e.room_id,
-                        "cancelled",
-                        e.start,
-                        e.end,
-                        None,
-                        None,
-                        None,
-                        e.at,
-                    )
-                )
+        if isinstance(envelope.event, RoomAdded):
+            if rows:
+                await conn.executemany(RECORD, rows)
+                rows = []
+            await conn.execute(ADD_ROOM, envelope.event.room_id, envelope.event.name)
+        elif (row := _row(envelope)) is not None:
+            rows.append(row)
     if rows:
         await conn.executemany(RECORD, rows)
+
+
+@cache
+def _record_all(schema: str) -> str:
+    return f"""
+    INSERT INTO {schema}.reservation_history (
+        event_id, user_id, reservation_id, room_id, room_name, action,
+        start_at, end_at, previous_start, previous_end, previous_room_id, at)
+    SELECT e.event_id, e.user_id, e.reservation_id, e.room_id, r.name, e.action,
+           e.start_at, e.end_at, e.previous_start, e.previous_end, e.previous_room_id, e.at
+    FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[], $7::timestamptz[],
+                $8::timestamptz[], $9::timestamptz[], $10::uuid[], $11::timestamptz[])
+         AS e(event_id, user_id, reservation_id, room_id, action, start_at, end_at,
+              previous_start, previous_end, previous_room_id, at)
+    JOIN {schema}.reservation_history_rooms r ON r.id = e.room_id
+    ON CONFLICT (event_id) DO NOTHING
+    """
+
+
+def as_one_statement(schema: str, batch: Sequence[Envelope]) -> Write | None:
+    """A batch without new rooms (the usual one), as RECORD for each event in one
+    statement: one row per event, none depends on another. With a RoomAdded: None."""
+    if any(isinstance(e.event, RoomAdded) for e in batch):
+        return None
+    rows = [row for e in batch if (row := _row(e)) is not None]
+    if not rows:
+        return None
+    return Write(_record_all(schema), tuple(list(column) for column in zip(*rows, strict=True)))
 
 
 subscription = Subscription(
@@ -101,4 +134,5 @@ subscription = Subscription(
         ReservationChanged,
         ReservationCancelled,
     ),
+    one_statement=as_one_statement,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 from app.events.reservations import (
     ReservationCancelled,
@@ -12,7 +13,7 @@ from app.events.reservations import (
 )
 from app.infra.batching import StatementRuns
 from app.infra.db import Connection
-from app.infra.outbox import Envelope
+from app.infra.outbox import Envelope, Write
 from app.infra.subscriptions import Subscription
 
 VIEW = "room_popularity"
@@ -47,6 +48,35 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
     await runs.flush()
 
 
+@cache
+def _book_all(schema: str) -> str:
+    return f"""
+    INSERT INTO {schema}.room_popularity_bookings (reservation_id, room_id, period, version)
+    SELECT e.reservation_id, e.room_id, tstzrange(e.start_at, e.end_at, '[)'), e.version
+    FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[], $5::int[])
+         AS e(reservation_id, room_id, start_at, end_at, version)
+    ON CONFLICT (reservation_id) DO NOTHING
+    """
+
+
+def as_one_statement(schema: str, batch: Sequence[Envelope]) -> Write | None:
+    """A batch of new reservations (the usual one), as BOOK for each in one statement:
+    distinct reservations, so no row depends on another. Any other batch: None."""
+    registered = [e.event for e in batch if isinstance(e.event, ReservationRegistered)]
+    if not registered or any(isinstance(e.event, RoomAdded | ReservationChanged | ReservationCancelled) for e in batch):
+        return None
+    return Write(
+        _book_all(schema),
+        (
+            [e.reservation_id for e in registered],
+            [e.room_id for e in registered],
+            [e.start for e in registered],
+            [e.end for e in registered],
+            [e.version for e in registered],
+        ),
+    )
+
+
 subscription = Subscription(
     VIEW,
     project,
@@ -58,4 +88,5 @@ subscription = Subscription(
         ReservationChanged,
         ReservationCancelled,
     ),
+    one_statement=as_one_statement,
 )

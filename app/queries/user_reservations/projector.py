@@ -8,6 +8,7 @@ changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 from app.events.reservations import (
     ReservationCancelled,
@@ -17,7 +18,7 @@ from app.events.reservations import (
 )
 from app.infra.batching import StatementRuns
 from app.infra.db import Connection
-from app.infra.outbox import Envelope
+from app.infra.outbox import Envelope, Write
 from app.infra.subscriptions import Subscription
 
 VIEW = "user_reservations"
@@ -52,6 +53,37 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
     await runs.flush()
 
 
+@cache
+def _register_all(schema: str) -> str:
+    return f"""
+    INSERT INTO {schema}.user_reservations (id, user_id, room_id, room_name, start_at, end_at, status, version)
+    SELECT e.id, e.user_id, e.room_id, r.name, e.start_at, e.end_at, 'active', e.version
+    FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], $6::int[])
+         AS e(id, user_id, room_id, start_at, end_at, version)
+    JOIN {schema}.user_reservation_rooms r ON r.id = e.room_id
+    ON CONFLICT (id) DO NOTHING
+    """
+
+
+def as_one_statement(schema: str, batch: Sequence[Envelope]) -> Write | None:
+    """A batch of new reservations (the usual one), as REGISTER for each in one statement:
+    distinct reservations, so no row depends on another. Any other batch: None."""
+    registered = [e.event for e in batch if isinstance(e.event, ReservationRegistered)]
+    if not registered or any(isinstance(e.event, RoomAdded | ReservationChanged | ReservationCancelled) for e in batch):
+        return None
+    return Write(
+        _register_all(schema),
+        (
+            [e.reservation_id for e in registered],
+            [e.user_id for e in registered],
+            [e.room_id for e in registered],
+            [e.start for e in registered],
+            [e.end for e in registered],
+            [e.version for e in registered],
+        ),
+    )
+
+
 subscription = Subscription(
     VIEW,
     project,
@@ -63,4 +95,5 @@ subscription = Subscription(
         ReservationChanged,
         ReservationCancelled,
     ),
+    one_statement=as_one_statement,
 )

@@ -15,6 +15,7 @@ from app.infra.batching import StatementRuns
 from app.infra.db import Connection
 from app.infra.outbox import Envelope, Write
 from app.infra.subscriptions import Subscription
+from app.queries.new_reservations import only_new_reservations
 
 VIEW = "room_popularity"
 
@@ -62,8 +63,8 @@ def _book_all(schema: str) -> str:
 def as_one_statement(schema: str, batch: Sequence[Envelope]) -> Write | None:
     """A batch of new reservations (the usual one), as BOOK for each in one statement:
     distinct reservations, so no row depends on another. Any other batch: None."""
-    registered = [e.event for e in batch if isinstance(e.event, ReservationRegistered)]
-    if not registered or any(isinstance(e.event, RoomAdded | ReservationChanged | ReservationCancelled) for e in batch):
+    registered = only_new_reservations(batch)
+    if registered is None:
         return None
     return Write(
         _book_all(schema),

@@ -41,6 +41,7 @@ from app.infra.outbox import (
     read_again,
     read_next_rows,
     renumbered,
+    row_position,
 )
 
 log = logging.getLogger(__name__)
@@ -245,7 +246,7 @@ class _Read:
             made = self.decoded if wanted else self.not_read
             envelope = made.get(i)
             if envelope is None:
-                envelope = made[i] = (decode if wanted else not_read)(self.rows[i])
+                envelope = made[i] = (decode if wanted else not_read)(self.rows[i], self.positions[i])
             taken.append(envelope)
         return taken
 
@@ -280,7 +281,7 @@ class SharedReads:
                 rows, more = await read_next_rows(conn, after, limit)
             if not rows:
                 return [], more
-            read = self._last = _Read(after, rows, [Position(r["xid"], r["id"]) for r in rows], more, generation)
+            read = self._last = _Read(after, rows, [row_position(r) for r in rows], more, generation)
             return read.envelopes(0, limit, types), more
 
 

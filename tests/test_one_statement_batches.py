@@ -87,11 +87,11 @@ async def test_a_stale_checkpoint_writes_nothing(pool: Pool) -> None:
 
     write = user_reservations_statement("query", [first])
     assert write is not None
-    assert await apply_as_one_statement(pool, name, start, first.position, write) == first.position
+    assert await apply_as_one_statement(pool, name, "query", start, first.position, write) == first.position
     second_write = user_reservations_statement("query", [second])
     assert second_write is not None
     with pytest.raises(CheckpointMoved):
-        await apply_as_one_statement(pool, name, start, second.position, second_write)
+        await apply_as_one_statement(pool, name, "query", start, second.position, second_write)
 
     rows = await pool.fetch("SELECT id FROM query.user_reservations WHERE room_id = $1", room_id)
     assert [r["id"] for r in rows] == [first.event.reservation_id]  # type: ignore[attr-defined]
@@ -104,7 +104,7 @@ async def test_a_failing_statement_moves_no_checkpoint_and_is_not_taken_for_a_mo
     start = await ensure_checkpoint(pool, name)
     write = Write("INSERT INTO query.one_statement_positive (n) SELECT unnest($1::int[])", ([3, -1],))
     with pytest.raises(asyncpg.CheckViolationError):
-        await apply_as_one_statement(pool, name, start, Position(30, 1), write)
+        await apply_as_one_statement(pool, name, "query", start, Position(30, 1), write)
     assert await pool.fetchval("SELECT count(*) FROM query.one_statement_positive") == 0
     assert await ensure_checkpoint(pool, name) == start
 

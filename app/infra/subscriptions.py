@@ -190,36 +190,30 @@ async def apply_batch(
     return last
 
 
-# The compare-and-set of ADVANCE as the head of a view's one statement (the view's commit
-# does not wait for the WAL: see ADVANCE). Data-modifying CTEs run once each, to the end,
-# in one snapshot. If the checkpoint did not move, checkpoint_moved() raises and the whole
-# statement, the batch's writes included, rolls back. The main query reads `advanced`, and
-# the unreferenced `written` runs after it: the checkpoint row is locked first, as in
-# apply_in_transaction, so a rebuild's swap never deadlocks with it. (PostgreSQL does not
-# promise that order; if it ever changed, a deadlock would be an error it detects, and
-# the batch would be retried.)
-ONE_STATEMENT = """
-WITH advanced AS (
-    UPDATE command.subscriptions
-    SET xid = $4, id = $5, updated_at = now(), stalled = false, last_error = NULL
-    WHERE name = $1 AND xid = $2 AND id = $3
-    RETURNING set_config('synchronous_commit', 'off', true)
-), written AS ({write})
-SELECT command.checkpoint_moved($1) FROM (SELECT 1) AS one WHERE NOT EXISTS (SELECT FROM advanced)
-"""
-_ONE_STATEMENT_ARGS = 5
+# ADVANCE as the head of a view's one statement (whose commit does not wait for the WAL).
+# Data-modifying CTEs run once each, to the end, in one snapshot. If the checkpoint did not
+# move, checkpoint_moved() raises and the whole statement, the batch's writes included,
+# rolls back. The main query reads `advanced`, and the unreferenced `written` runs after
+# it: the checkpoint row is locked first, as in apply_in_transaction, so a rebuild's swap
+# never deadlocks with it. (PostgreSQL does not promise that order; if it ever changed, a
+# deadlock would be an error it detects, and the batch would be retried.)
+ONE_STATEMENT = (
+    f"WITH advanced AS ({ADVANCE.strip()}), written AS ({{write}}) "
+    "SELECT command.checkpoint_moved($1) FROM (SELECT 1) AS one WHERE NOT EXISTS (SELECT FROM advanced)"
+)
+_ONE_STATEMENT_ARGS = 7  # ADVANCE's
 _CHECKPOINT_MOVED = "CQ001"  # the SQLSTATE of command.checkpoint_moved()
 _one_statements: dict[str, str] = {}
 
 
-async def apply_as_one_statement(pool: Pool, name: str, after: Position, last: Position, write: Write) -> Position:
+async def apply_as_one_statement(pool: Pool, name: str, schema: str, after: Position, last: Position, write: Write) -> Position:
     """Apply a view's batch, written as one statement, and move its checkpoint from `after`
     to `last` in that statement: atomic without BEGIN and COMMIT of its own."""
     sql = _one_statements.get(write.sql)
     if sql is None:
         sql = _one_statements[write.sql] = ONE_STATEMENT.format(write=renumbered(write.sql, _ONE_STATEMENT_ARGS))
     try:
-        await pool.execute(sql, name, after.xid, after.id, last.xid, last.id, *write.args)
+        await pool.execute(sql, name, after.xid, after.id, last.xid, last.id, schema, _COMMIT_WAITS[False], *write.args)
     except asyncpg.PostgresError as exc:
         if exc.sqlstate == _CHECKPOINT_MOVED:
             raise CheckpointMoved(f"{name}: checkpoint is no longer {after.token()}") from None
@@ -422,7 +416,7 @@ class Runner:
         write = sub.one_statement(sub.schema, batch) if sub.one_statement is not None else None
         with collecting_types() as appended:
             if write is not None:
-                applied = await apply_as_one_statement(self.pool, sub.name, self.persisted, batch[-1].position, write)
+                applied = await apply_as_one_statement(self.pool, sub.name, sub.schema, self.persisted, batch[-1].position, write)
             else:
                 applied = await apply_batch(
                     self.pool, sub.name, sub.schema, sub.handle, self.persisted, batch, durable=sub.emits_events

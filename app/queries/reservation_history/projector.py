@@ -35,50 +35,18 @@ Row = tuple[object, ...]
 
 def _row(envelope: Envelope) -> Row | None:
     """RECORD's arguments for a reservation event; None for any other."""
-    match envelope.event:
-        case ReservationRegistered() as e:
-            return (
-                envelope.event_id,
-                e.user_id,
-                e.reservation_id,
-                e.room_id,
-                "registered",
-                e.start,
-                e.end,
-                None,
-                None,
-                None,
-                e.at,
-            )
-        case ReservationChanged() as e:
-            return (
-                envelope.event_id,
-                e.user_id,
-                e.reservation_id,
-                e.room_id,
-                "changed",
-                e.start,
-                e.end,
-                e.previous_start,
-                e.previous_end,
-                e.previous_room_id,
-                e.at,
-            )
-        case ReservationCancelled() as e:
-            return (
-                envelope.event_id,
-                e.user_id,
-                e.reservation_id,
-                e.room_id,
-                "cancelled",
-                e.start,
-                e.end,
-                None,
-                None,
-                None,
-                e.at,
-            )
-    return None
+    e = envelope.event
+    previous: tuple[object, object, object]
+    match e:
+        case ReservationChanged():
+            action, previous = "changed", (e.previous_start, e.previous_end, e.previous_room_id)
+        case ReservationRegistered():
+            action, previous = "registered", (None, None, None)
+        case ReservationCancelled():
+            action, previous = "cancelled", (None, None, None)
+        case _:
+            return None
+    return (envelope.event_id, e.user_id, e.reservation_id, e.room_id, action, e.start, e.end, *previous, e.at)
 
 
 async def project(conn: Connection, batch: Sequence[Envelope]) -> None:

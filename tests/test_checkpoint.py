@@ -104,7 +104,7 @@ async def test_views_commit_without_waiting_for_the_wal_process_managers_wait(cl
     host = SubscriptionHost(
         [
             Subscription("a view", commit_setting, schema="query"),
-            Subscription("a process manager", commit_setting, schema="command", emits_events=True),
+            Subscription("a process manager", schema="command", react=lambda uow, batch: commit_setting(uow.conn, batch)),
         ],
         pool,
         database_url,

@@ -9,8 +9,8 @@ import pytest
 
 from app.commands.reservations import domain
 from app.config import SettingsError, load_settings
+from app.errors import Conflict, Invalid
 from app.infra.outbox import Position
-from app.infra.problems import Conflict, Unprocessable
 
 T0 = datetime(2027, 1, 1, 9, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -22,7 +22,7 @@ def registered() -> domain.Reservation:
 
 
 def test_end_must_be_after_start() -> None:
-    with pytest.raises(Unprocessable):
+    with pytest.raises(Invalid):
         domain.register(uuid.uuid4(), uuid.uuid4(), "u", T0, T0, T0)
 
 
@@ -32,7 +32,7 @@ def test_change_bumps_version_and_remembers_the_previous_period() -> None:
 
 
 def test_change_that_inverts_the_period_is_rejected() -> None:
-    with pytest.raises(Unprocessable):
+    with pytest.raises(Invalid):
         domain.change(registered(), room_id=None, start=T0 + 2 * H, end=None, expected_version=None, at=T0)
 
 

@@ -14,10 +14,10 @@ import pytest
 
 from app import subscribers
 from app.events.reservations import ReservationRegistered
-from app.infra import subscriptions
 from app.infra.db import Pool
 from app.infra.outbox import Envelope, Position, Write
-from app.infra.subscriptions import CheckpointMoved, apply_as_one_statement, ensure_checkpoint
+from app.infra.subscriptions import CheckpointMoved, Subscription, apply_as_one_statement, ensure_checkpoint
+from app.infra.subscriptions import runner as subscriptions
 from app.queries.user_reservations.projector import as_one_statement as user_reservations_statement
 from tests.helpers import add_room, assert_view_equals_rebuild, reserve, wait_for_views
 
@@ -111,6 +111,4 @@ async def test_a_failing_statement_moves_no_checkpoint_and_is_not_taken_for_a_mo
 
 def test_a_process_manager_cannot_have_one() -> None:
     with pytest.raises(ValueError, match="process manager"):
-        subscriptions.Subscription(
-            "pm", lambda conn, batch: None, schema="command", emits_events=True, one_statement=lambda s, b: None
-        )  # type: ignore[arg-type, return-value]
+        Subscription("pm", schema="command", react=lambda uow, batch: None, one_statement=lambda s, b: None)  # type: ignore[arg-type, return-value]

@@ -12,10 +12,13 @@ import anyio
 
 from app import subscribers
 from app.commands.accounting import process as accounting
-from app.commands.orders import handlers as order_handlers
+from app.commands.accounting import store as accounting_store
+from app.commands.orders import process as orders_process
 from app.events.orders import OrderPlaced
+from app.infra.clock import SystemClock
 from app.infra.db import Pool
 from app.infra.outbox import ORIGIN, Position, committed_head, read_committed
+from app.infra.unit_of_work import UnitOfWork
 from tests.food import consumer, courier, details_when, place, restaurant, state
 from tests.helpers import assert_view_equals_rebuild, wait_for_subscriptions
 
@@ -227,7 +230,7 @@ async def test_redelivering_every_event_to_every_subscriber_changes_nothing(clie
         for sub in subscribers.ALL:
             async with pool.acquire() as conn, conn.transaction():
                 await conn.execute("SELECT set_config('search_path', $1, true)", sub.schema)
-                await sub.handle(conn, batch)
+                await sub.apply(conn, batch)
     assert await snapshot(pool) == before
 
 
@@ -285,9 +288,11 @@ async def test_accounting_decides_a_run_of_orders_as_one_at_a_time_would(pool: P
         transaction = conn.transaction()  # rolled back: nothing left behind for other tests
         await transaction.start()
         for consumer_id in (ada, bob):
-            await conn.execute(accounting.OPEN_ACCOUNT, consumer_id, Decimal("30.00"))
-        await accounting.decide(conn, run[:1])  # decided earlier: the run meets it again
-        await accounting.decide(conn, list(run))
+            await accounting_store.open_account(conn, consumer_id, Decimal("30.00"))
+        uow = UnitOfWork(conn, SystemClock())
+        await accounting.authorize_or_decline(uow, run[:1])  # decided earlier: the run meets it again
+        await accounting.authorize_or_decline(uow, run)
+        await uow.flush()
         statuses = [
             await conn.fetchval("SELECT status FROM command.accounting_payments WHERE order_id = $1", o.order_id) for o in run
         ]
@@ -325,7 +330,9 @@ async def test_saga_steps_of_one_order_in_one_run_apply_in_order(pool: Pool) -> 
             at,
         )
         steps = [(order_id, "APPROVED", at), (order_id, "ACCEPTED", at), (order_id, "APPROVED", at), (order_id, "PREPARING", at)]
-        await order_handlers.move_orders(conn, steps)
+        uow = UnitOfWork(conn, SystemClock())
+        await orders_process.move_orders(uow, steps)
+        await uow.flush()
         row = await conn.fetchrow("SELECT state, version FROM command.orders WHERE id = $1", order_id)
         events = await conn.fetch(
             "SELECT payload->>'state' AS state, (payload->>'version')::int AS version FROM command.outbox"

@@ -12,10 +12,8 @@ by one coalesced `NOTIFY` per burst of commits, whose payload names the event ty
 
 from __future__ import annotations
 
-import contextvars
 import logging
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 
 import anyio
 
@@ -26,27 +24,6 @@ log = logging.getLogger(__name__)
 CHANNEL = "outbox_committed"
 _PAYLOAD_LIMIT = 7000  # NOTIFY payloads must stay under 8000 bytes
 _POKE = "!"  # payload item "!name": wake that subscription, whatever it is interested in
-
-# The event types the current task's transaction appended (see `collecting_types`).
-_appended: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("appended_types", default=None)
-
-
-def note_appended(types: Collection[str]) -> None:
-    """Called by the outbox on append, inside the writer's transaction."""
-    collected = _appended.get()
-    if collected is not None:
-        collected.update(types)
-
-
-@contextmanager
-def collecting_types() -> Iterator[set[str]]:
-    """Collects the event types appended in this block (by this task)."""
-    collected: set[str] = set()
-    token = _appended.set(collected)
-    try:
-        yield collected
-    finally:
-        _appended.reset(token)
 
 
 class Wakeup:

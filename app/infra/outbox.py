@@ -21,7 +21,6 @@ import asyncpg
 import msgspec
 
 from app.events import Event, event_class, event_type
-from app.infra.bus import note_appended
 from app.infra.clock import uuid7
 from app.infra.db import Connection, Pool
 
@@ -94,9 +93,8 @@ async def append(conn: Connection, events: Sequence[Event], *, along_with: Write
     """Append events in the caller's transaction; returns the position of the last one.
 
     `along_with` runs in the same statement: a command whose whole effect is one write
-    and its events needs no explicit transaction (see run_command's `single_statement`)."""
+    and its events needs no explicit transaction (see UnitOfWork.write_with_events)."""
     types = [event_type(type(e)) for e in events]
-    note_appended(types)
     columns = (
         [uuid7() for _ in events],
         types,

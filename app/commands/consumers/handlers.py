@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
+from msgspec import Meta
 
+from app.commands.consumers import store
 from app.events.consumers import ConsumerRegistered
-from app.infra import outbox
-from app.infra.clock import Clock, uuid7
-from app.infra.db import Connection
-from app.infra.money import money
+from app.infra.clock import uuid7
+from app.infra.money import Money, money, parse_money
+from app.infra.unit_of_work import UnitOfWork
 
-INSERT = "INSERT INTO command.consumers (id, name, credit_limit, created_at) VALUES ($1, $2, $3, $4)"
+
+class RegisterConsumer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    credit_limit: Money = "1000.00"
 
 
 class ConsumerCreated(msgspec.Struct, frozen=True):
     id: UUID
     name: str
     credit_limit: str
-    position: str
+    position: str = ""
 
 
-async def register_consumer(conn: Connection, clock: Clock, name: str, credit_limit: Decimal) -> ConsumerCreated:
-    consumer_id = uuid7()
-    await conn.execute(INSERT, consumer_id, name, credit_limit, clock.now())
-    event = ConsumerRegistered(consumer_id=consumer_id, name=name, credit_limit=credit_limit)
-    position = await outbox.append(conn, [event])
-    return ConsumerCreated(consumer_id, name, money(credit_limit), position.token())
+async def register_consumer(cmd: RegisterConsumer, uow: UnitOfWork) -> ConsumerCreated:
+    consumer_id, credit_limit = uuid7(), parse_money(cmd.credit_limit)
+    uow.emit(ConsumerRegistered(consumer_id=consumer_id, name=cmd.name, credit_limit=credit_limit))
+    await store.insert_consumer(uow, consumer_id, cmd.name, credit_limit, uow.now())
+    return ConsumerCreated(consumer_id, cmd.name, money(credit_limit))

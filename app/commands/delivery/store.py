@@ -44,6 +44,7 @@ SET_AVAILABLE = "UPDATE command.couriers SET available = $2 WHERE id = $1 RETURN
 
 
 async def serialize_assignment(conn: Connection) -> None:
+    """Taken first by every transaction that may assign a courier."""
     await conn.execute(SERIALIZE_ASSIGNMENT)
 
 
@@ -73,3 +74,34 @@ async def assign(conn: Connection, order_id: UUID, courier_id: UUID, at: datetim
 async def load(conn: Connection, order_id: UUID) -> tuple[str, UUID | None, bool] | None:
     row = await conn.fetchrow(LOAD, order_id)
     return None if row is None else (row["status"], row["courier_id"], row["ready"])
+
+
+async def mark_ready(conn: Connection, order_id: UUID) -> None:
+    await conn.execute(MARK_READY, order_id)
+
+
+async def picked_up(conn: Connection, order_id: UUID, at: datetime) -> None:
+    await conn.execute(PICKED_UP, order_id, at)
+
+
+async def delivered(conn: Connection, order_id: UUID, at: datetime) -> None:
+    await conn.execute(DELIVERED, order_id, at)
+
+
+async def cancel(conn: Connection, order_id: UUID, at: datetime) -> None:
+    await conn.execute(CANCEL, order_id, at)
+
+
+async def cancel_unstarted(conn: Connection, order_id: UUID, at: datetime) -> None:
+    """A delivery cancelled before it was opened: it never opens."""
+    await conn.execute(CANCEL_UNSTARTED, order_id, at)
+
+
+async def insert_courier(conn: Connection, courier_id: UUID, name: str, available: bool, at: datetime) -> None:
+    await conn.execute(INSERT_COURIER, courier_id, name, available, at)
+
+
+async def set_available(conn: Connection, courier_id: UUID, available: bool) -> str | None:
+    """The courier's name, or None if there is no such courier."""
+    name = await conn.fetchval(SET_AVAILABLE, courier_id, available)
+    return None if name is None else str(name)

@@ -1,4 +1,4 @@
-"""Kitchen commands: accept (with ready_by), preparing, ready."""
+"""The kitchen's commands: accept a ticket (with ready_by), start preparing, mark ready."""
 
 from __future__ import annotations
 
@@ -7,45 +7,51 @@ from uuid import UUID
 
 import msgspec
 
+from app.commands.kitchen import domain, store
 from app.events.kitchen import TicketAccepted, TicketStatusChanged
-from app.infra import outbox
-from app.infra.clock import Clock
-from app.infra.db import Connection
-from app.infra.problems import Conflict, NotFound
+from app.infra.unit_of_work import UnitOfWork
+from app.infra.web.decoding import AwareDatetime
 
-LOAD = "SELECT status FROM command.kitchen_tickets WHERE order_id = $1 FOR UPDATE"
-SAVE = "UPDATE command.kitchen_tickets SET status = $2, ready_by = coalesce($3, ready_by), updated_at = $4 WHERE order_id = $1"
 
-# command -> (required status, new status)
-STEPS = {
-    "accept": ("CREATED", "ACCEPTED"),
-    "preparing": ("ACCEPTED", "PREPARING"),
-    "ready": ("PREPARING", "READY_FOR_PICKUP"),
-}
+class AcceptTicket(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    order_id: UUID
+    ready_by: AwareDatetime
+
+
+class StartPreparing(msgspec.Struct, frozen=True):
+    order_id: UUID
+
+
+class MarkReady(msgspec.Struct, frozen=True):
+    order_id: UUID
 
 
 class TicketState(msgspec.Struct, frozen=True):
     order_id: UUID
     status: str
     ready_by: datetime | None
-    position: str
+    position: str = ""
 
 
-async def advance_ticket(
-    conn: Connection, clock: Clock, order_id: UUID, step: str, ready_by: datetime | None = None
-) -> TicketState:
-    status = await conn.fetchval(LOAD, order_id)
-    if status is None or status in ("AWAITING_PAYMENT", "REJECTED"):
-        raise NotFound(f"there is no kitchen ticket for order {order_id}")
-    required, target = STEPS[step]
-    if status != required:
-        raise Conflict(f"a ticket in status {status} cannot go to {target}", ticket_status=status)
-    now = clock.now()
-    await conn.execute(SAVE, order_id, target, ready_by, now)
+async def _advance(uow: UnitOfWork, order_id: UUID, step: str, ready_by: datetime | None = None) -> TicketState:
+    target = domain.advance(order_id, await store.load_status(uow.conn, order_id), step)
+    now = uow.now()
+    ready_by = await store.save(uow.conn, order_id, target, ready_by, now)
     if step == "accept":
         assert ready_by is not None
-        event: TicketAccepted | TicketStatusChanged = TicketAccepted(order_id=order_id, ready_by=ready_by, at=now)
+        uow.emit(TicketAccepted(order_id=order_id, ready_by=ready_by, at=now))
     else:
-        event = TicketStatusChanged(order_id=order_id, status=target, at=now)
-    position = await outbox.append(conn, [event])
-    return TicketState(order_id, target, ready_by, position.token())
+        uow.emit(TicketStatusChanged(order_id=order_id, status=target, at=now))
+    return TicketState(order_id, target, ready_by)
+
+
+async def accept_ticket(cmd: AcceptTicket, uow: UnitOfWork) -> TicketState:
+    return await _advance(uow, cmd.order_id, "accept", cmd.ready_by)
+
+
+async def start_preparing(cmd: StartPreparing, uow: UnitOfWork) -> TicketState:
+    return await _advance(uow, cmd.order_id, "preparing")
+
+
+async def mark_ready(cmd: MarkReady, uow: UnitOfWork) -> TicketState:
+    return await _advance(uow, cmd.order_id, "ready")

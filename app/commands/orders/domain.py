@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from app.errors import Conflict, Invalid
 from app.events.orders import OrderLine
-from app.infra.problems import Conflict, Unprocessable
 
 APPROVAL_PENDING = "APPROVAL_PENDING"
 CANCELLED = "CANCELLED"
 _PRE_PICKUP = ("APPROVED", "ACCEPTED", "PREPARING", "READY_FOR_PICKUP")
 
 # target state -> the states an event may move an order from; anything else is illegal or
-# already done (a redelivered event). handlers.move_orders has the database check it.
+# already done (a redelivered event). process.move_orders has the database check it.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "APPROVED": (APPROVAL_PENDING,),
     "REJECTED": (APPROVAL_PENDING,),
@@ -34,7 +34,7 @@ def price_lines(menu: dict[str, tuple[str, Decimal]], wanted: list[tuple[str, in
     """Lines with the names and prices of the menu as the orders module knows it now."""
     unknown = [item for item, _ in wanted if item not in menu]
     if unknown:
-        raise Unprocessable(
+        raise Invalid(
             f"not on the menu: {', '.join(unknown)}",
             errors=[{"field": "line_items", "message": f"unknown menu item {i!r}"} for i in unknown],
         )

@@ -9,14 +9,16 @@ from uuid import UUID
 
 import msgspec
 
-from app.events import Event
-from app.events.orders import OrderLine
+from app.events.orders import OrderPlaced
 from app.events.restaurants import MenuItem
-from app.infra import outbox
-from app.infra.db import Connection, Pool
-from app.infra.outbox import Position, Write
+from app.infra.db import Connection
+from app.infra.outbox import Write
+from app.infra.unit_of_work import UnitOfWork
 
 _json = msgspec.json.Encoder()
+
+# The subscription that keeps this module's copies of consumers and menus (process.py).
+SUBSCRIPTION = "orders"
 
 # What placing an order reads, in one round trip (see OrderInputs).
 INPUTS = """
@@ -65,8 +67,8 @@ class OrderInputs(msgspec.Struct, frozen=True):
         return self.consumer_known and self.restaurant is not None
 
 
-async def order_inputs(pool: Pool, consumer_id: UUID, restaurant_id: UUID) -> OrderInputs:
-    row = await pool.fetchrow(INPUTS, consumer_id, restaurant_id)
+async def order_inputs(conn: Connection, consumer_id: UUID, restaurant_id: UUID) -> OrderInputs:
+    row = await conn.fetchrow(INPUTS, consumer_id, restaurant_id)
     assert row is not None
     if row["name"] is None:
         return OrderInputs(row["consumer_known"], None)
@@ -74,20 +76,11 @@ async def order_inputs(pool: Pool, consumer_id: UUID, restaurant_id: UUID) -> Or
     return OrderInputs(row["consumer_known"], (row["name"], {m.id: (m.name, m.price) for m in menu}))
 
 
-async def insert_order(
-    conn: Connection,
-    order_id: UUID,
-    consumer_id: UUID,
-    restaurant_id: UUID,
-    lines: list[OrderLine],
-    total: Decimal,
-    address: str,
-    at: Any,
-    events: list[Event],
-) -> Position:
-    """The order and its events in one statement."""
-    write = Write(INSERT, (order_id, consumer_id, restaurant_id, _json.encode(lines).decode(), total, address, at))
-    return await outbox.append(conn, events, along_with=write)
+async def insert_order(uow: UnitOfWork, o: OrderPlaced) -> None:
+    """The order, as its event tells it, and its events in one statement."""
+    line_items = _json.encode(o.line_items).decode()
+    write = Write(INSERT, (o.order_id, o.consumer_id, o.restaurant_id, line_items, o.total, o.delivery_address, o.at))
+    await uow.write_with_events(write)
 
 
 async def load_state(conn: Connection, order_id: UUID) -> tuple[str, int] | None:

@@ -6,12 +6,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
+from app.errors import Conflict, invalid
 from app.events.reservations import (
     ReservationCancelled,
     ReservationChanged,
     ReservationRegistered,
 )
-from app.infra.problems import Conflict, Unprocessable
 
 ACTIVE = "active"
 CANCELLED = "cancelled"
@@ -19,10 +19,7 @@ CANCELLED = "cancelled"
 
 def check_period(start: datetime, end: datetime) -> None:
     if end <= start:
-        raise Unprocessable(
-            "end must be after start",
-            errors=[{"field": "end", "message": "must be after start"}],
-        )
+        raise invalid("end", "must be after start")
 
 
 @dataclass(frozen=True)

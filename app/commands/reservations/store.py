@@ -8,11 +8,10 @@ from uuid import UUID
 import asyncpg
 
 from app.commands.reservations.domain import Reservation
-from app.events import Event
-from app.infra import outbox
+from app.errors import Conflict, NotFound
 from app.infra.db import Connection
-from app.infra.outbox import Position, Write
-from app.infra.problems import Conflict, NotFound
+from app.infra.outbox import Write
+from app.infra.unit_of_work import UnitOfWork
 
 INSERT_ROOM = """
 INSERT INTO command.rooms (id, name, capacity, location, created_at) VALUES ($1, $2, $3, $4, $5)
@@ -32,11 +31,9 @@ WHERE id = $1
 """
 
 
-async def insert_room(
-    conn: Connection, room_id: UUID, name: str, capacity: int, location: str | None, at: datetime, events: list[Event]
-) -> Position:
+async def insert_room(uow: UnitOfWork, room_id: UUID, name: str, capacity: int, location: str | None, at: datetime) -> None:
     """The room and its events in one statement."""
-    return await outbox.append(conn, events, along_with=Write(INSERT_ROOM, (room_id, name, capacity, location, at)))
+    await uow.write_with_events(Write(INSERT_ROOM, (room_id, name, capacity, location, at)))
 
 
 def _unknown_room(reservation: Reservation) -> NotFound:
@@ -50,12 +47,12 @@ def _overlap(reservation: Reservation) -> Conflict:
     )
 
 
-async def insert_reservation(conn: Connection, r: Reservation, at: datetime, events: list[Event]) -> Position:
+async def insert_reservation(uow: UnitOfWork, r: Reservation, at: datetime) -> None:
     """The reservation and its events in one statement; the foreign key answers "does the
     room exist" and the exclusion constraint "is it free" in that same round trip."""
     write = Write(INSERT_RESERVATION, (r.id, r.room_id, r.user_id, r.start, r.end, r.status, r.version, at))
     try:
-        return await outbox.append(conn, events, along_with=write)
+        await uow.write_with_events(write)
     except asyncpg.ExclusionViolationError:
         raise _overlap(r) from None
     except asyncpg.ForeignKeyViolationError:

@@ -8,7 +8,11 @@ import msgspec
 from litestar import Response, get
 from litestar.params import FromQuery
 
-from app.infra.web import MinPosition, Rules, ServicesDep, WaitMs, aware, read_view, view_response
+from app.errors import Invalid
+from app.infra.web.decoding import aware
+from app.infra.web.openapi import view_read
+from app.infra.web.services import ServicesDep
+from app.infra.web.views import MinPosition, WaitMs, read_view, view_response
 from app.queries.available_restaurants import store
 from app.queries.available_restaurants.projector import VIEW
 
@@ -17,7 +21,15 @@ class AvailableList(msgspec.Struct, frozen=True):
     items: list[store.AvailableRestaurant]
 
 
-@get("/restaurants/available", tags=["restaurants"], summary="Open now and delivering here, nearest first")
+@get(
+    "/restaurants/available",
+    tags=["restaurants"],
+    summary="Open now and delivering here, nearest first",
+    description="Restaurants open at `at` (in their own time zone) whose delivery radius covers the point, nearest first "
+    "(great-circle distance). 422: `lat` outside -90..90 or `lon` outside -180..180.",
+    operation_id="availableRestaurants",
+    opt=view_read(422, limits={"lat": (-90, 90), "lon": (-180, 180)}),
+)
 async def available_restaurants(
     services: ServicesDep,
     lat: FromQuery[float],
@@ -27,10 +39,13 @@ async def available_restaurants(
     x_wait_ms: WaitMs = None,
 ) -> Response[AvailableList]:
     at = aware(at, "at")
-    rules = Rules()
-    rules.check(-90 <= lat <= 90, "lat", "must be -90..90")
-    rules.check(-180 <= lon <= 180, "lon", "must be -180..180")
-    rules.raise_if_any()
+    errors = [
+        {"field": name, "message": f"must be -{limit}..{limit}"}
+        for name, value, limit in (("lat", lat, 90), ("lon", lon, 180))
+        if not -limit <= value <= limit
+    ]
+    if errors:
+        raise Invalid("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
     read = await read_view(services, VIEW, x_min_position, x_wait_ms)
     return view_response(AvailableList(await store.available(read, lat, lon, at)), read)
 

@@ -7,13 +7,23 @@ from uuid import UUID
 from litestar import Response, get
 from litestar.params import FromPath
 
-from app.infra.problems import NotFound
-from app.infra.web import MinPosition, ServicesDep, WaitMs, read_view, view_response
+from app.errors import NotFound
+from app.infra.web.openapi import view_read
+from app.infra.web.services import ServicesDep
+from app.infra.web.views import MinPosition, WaitMs, read_view, view_response
 from app.queries.order_details import store
 from app.queries.order_details.projector import VIEW
 
 
-@get("/orders/{order_id:uuid}", tags=["orders"], summary="An order's whole story, from every module's events")
+@get(
+    "/orders/{order_id:uuid}",
+    tags=["orders"],
+    summary="An order's whole story, from every module's events",
+    description="Composed from every module's events, with no call into the command modules. 404: not in the view "
+    "(send X-Min-Position to wait for an order just placed).",
+    operation_id="getOrder",
+    opt=view_read(404),
+)
 async def order_details(
     services: ServicesDep,
     order_id: FromPath[UUID],

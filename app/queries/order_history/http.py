@@ -11,18 +11,11 @@ import msgspec
 from litestar import Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from app.infra.web import (
-    Cursor,
-    MinPosition,
-    PageSize,
-    ServicesDep,
-    WaitMs,
-    aware,
-    decode_cursor,
-    page_of,
-    read_view,
-    view_response,
-)
+from app.infra.web.decoding import aware
+from app.infra.web.openapi import view_read
+from app.infra.web.pages import Cursor, PageSize, decode_cursor, page_of
+from app.infra.web.services import ServicesDep
+from app.infra.web.views import MinPosition, WaitMs, read_view, view_response
 from app.queries.order_history import store
 from app.queries.order_history.projector import VIEW
 
@@ -44,7 +37,15 @@ class OrderPage(msgspec.Struct, frozen=True):
     next_cursor: str | None
 
 
-@get("/consumers/{consumer_id:uuid}/orders", tags=["orders"], summary="A consumer's orders, newest first")
+@get(
+    "/consumers/{consumer_id:uuid}/orders",
+    tags=["orders"],
+    summary="A consumer's orders, newest first",
+    description="`since`/`until` bound `created_at` (half-open); an order matches `keywords` if any equals, "
+    "case-insensitively, a whole word of the restaurant name or of a line item name.",
+    operation_id="listConsumerOrders",
+    opt=view_read(),
+)
 async def consumer_orders(
     services: ServicesDep,
     consumer_id: FromPath[UUID],

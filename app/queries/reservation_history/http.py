@@ -9,17 +9,10 @@ import msgspec
 from litestar import Response, get
 from litestar.params import FromPath
 
-from app.infra.web import (
-    Cursor,
-    MinPosition,
-    PageSize,
-    ServicesDep,
-    WaitMs,
-    decode_cursor,
-    page_of,
-    read_view,
-    view_response,
-)
+from app.infra.web.openapi import view_read
+from app.infra.web.pages import Cursor, PageSize, decode_cursor, page_of
+from app.infra.web.services import ServicesDep
+from app.infra.web.views import MinPosition, WaitMs, read_view, view_response
 from app.queries.reservation_history import store
 from app.queries.reservation_history.projector import VIEW
 
@@ -33,6 +26,8 @@ class HistoryPage(msgspec.Struct, frozen=True):
     "/users/{user_id:str}/reservation-history",
     tags=["reservations"],
     summary="Every change a user made to reservations, newest first",
+    operation_id="getReservationHistory",
+    opt=view_read(),
 )
 async def history(
     services: ServicesDep,

@@ -9,8 +9,11 @@ import msgspec
 from litestar import Response, get
 from litestar.params import QueryParameter
 
-from app.infra.problems import Unprocessable
-from app.infra.web import MinPosition, ServicesDep, WaitMs, aware, read_view, view_response
+from app.errors import invalid
+from app.infra.web.decoding import aware
+from app.infra.web.openapi import view_read
+from app.infra.web.services import ServicesDep
+from app.infra.web.views import MinPosition, WaitMs, read_view, view_response
 from app.queries.room_popularity import store
 from app.queries.room_popularity.projector import VIEW
 
@@ -19,7 +22,15 @@ class PopularityList(msgspec.Struct, frozen=True):
     items: list[store.RoomPopularity]
 
 
-@get("/rooms/popularity", tags=["rooms"], summary="Rooms ranked by how much they were booked in [from, to)")
+@get(
+    "/rooms/popularity",
+    tags=["rooms"],
+    summary="Rooms ranked by how much they were booked in [from, to)",
+    description="`reservations` counts active reservations overlapping the window, `booked_hours` sums their overlap. "
+    "422: `to` is not after `from`.",
+    operation_id="roomPopularity",
+    opt=view_read(422),
+)
 async def popularity(
     services: ServicesDep,
     from_: Annotated[datetime, QueryParameter(name="from", description="window start, RFC 3339")],
@@ -30,7 +41,7 @@ async def popularity(
 ) -> Response[PopularityList]:
     start, end = aware(from_, "from"), aware(to, "to")
     if end <= start:
-        raise Unprocessable("to must be after from", errors=[{"field": "to", "message": "must be after from"}])
+        raise invalid("to", "must be after from")
     read = await read_view(services, VIEW, x_min_position, x_wait_ms)
     return view_response(PopularityList(await store.ranking(read, start, end, limit)), read)
 

@@ -7,17 +7,10 @@ from uuid import UUID
 import msgspec
 from litestar import Response, get
 
-from app.infra.web import (
-    Cursor,
-    MinPosition,
-    PageSize,
-    ServicesDep,
-    WaitMs,
-    decode_cursor,
-    page_of,
-    read_view,
-    view_response,
-)
+from app.infra.web.openapi import view_read
+from app.infra.web.pages import Cursor, PageSize, decode_cursor, page_of
+from app.infra.web.services import ServicesDep
+from app.infra.web.views import MinPosition, WaitMs, read_view, view_response
 from app.queries.rooms import store
 from app.queries.rooms.projector import VIEW
 
@@ -27,7 +20,7 @@ class RoomPage(msgspec.Struct, frozen=True):
     next_cursor: str | None
 
 
-@get("/rooms", tags=["rooms"], summary="List rooms by name")
+@get("/rooms", tags=["rooms"], summary="List rooms by name", operation_id="listRooms", opt=view_read())
 async def list_rooms(
     services: ServicesDep,
     x_min_position: MinPosition = None,

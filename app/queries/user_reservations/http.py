@@ -10,17 +10,10 @@ import msgspec
 from litestar import Response, get
 from litestar.params import FromPath, FromQuery
 
-from app.infra.web import (
-    Cursor,
-    MinPosition,
-    PageSize,
-    ServicesDep,
-    WaitMs,
-    decode_cursor,
-    page_of,
-    read_view,
-    view_response,
-)
+from app.infra.web.openapi import view_read
+from app.infra.web.pages import Cursor, PageSize, decode_cursor, page_of
+from app.infra.web.services import ServicesDep
+from app.infra.web.views import MinPosition, WaitMs, read_view, view_response
 from app.queries.user_reservations import store
 from app.queries.user_reservations.projector import VIEW
 
@@ -39,6 +32,8 @@ class UserReservationPage(msgspec.Struct, frozen=True):
     "/users/{user_id:str}/reservations",
     tags=["reservations"],
     summary="A user's reservations, soonest start first",
+    operation_id="listUserReservations",
+    opt=view_read(),
 )
 async def list_reservations(
     services: ServicesDep,

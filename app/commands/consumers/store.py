@@ -1,0 +1,17 @@
+"""SQL on the consumers module's table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from app.infra.outbox import Write
+from app.infra.unit_of_work import UnitOfWork
+
+INSERT = "INSERT INTO command.consumers (id, name, credit_limit, created_at) VALUES ($1, $2, $3, $4)"
+
+
+async def insert_consumer(uow: UnitOfWork, consumer_id: UUID, name: str, credit_limit: Decimal, at: datetime) -> None:
+    """The consumer and its events in one statement."""
+    await uow.write_with_events(Write(INSERT, (consumer_id, name, credit_limit, at)))

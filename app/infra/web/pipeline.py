@@ -1,0 +1,137 @@
+"""The command pipeline: a decoded command's one way from request to answer.
+
+    idempotency claim -> unit of work (one transaction) -> handler(cmd, uow)
+    -> its events appended to the outbox -> commit -> bus woken -> the answer
+
+With an `Idempotency-Key`, the key is claimed in the command's own transaction (see
+idempotency.py) and the answer stored under it; a refusal (404, 409, 422) is stored too,
+behind a savepoint, so a retry gets the same answer. A command whose whole effect is one
+statement (its write and its events, see UnitOfWork.write_with_events) runs without
+BEGIN and COMMIT when no key is given: one round trip in all.
+
+A transaction PostgreSQL aborts as a deadlock victim or a serialization failure runs again
+from the start: two concurrent inserts that break one exclusion constraint wait for each
+other, PostgreSQL aborts one, and its retry then meets the committed row and is refused
+cleanly (409) instead of failing (500)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import asyncpg
+import msgspec
+
+from app.errors import Conflict, Refusal
+from app.infra import idempotency
+from app.infra.consistency import PositionNotReached
+from app.infra.idempotency import Answer, KeyReused
+from app.infra.outbox import committed_head
+from app.infra.unit_of_work import CatchUp, UnitOfWork
+from app.infra.web.problems import StoredProblem, refusal_body
+from app.infra.web.services import Services
+
+TRANSIENT_ATTEMPTS = 5
+CATCH_UP_MS = 2000
+
+C = TypeVar("C")
+Handler = Callable[[C, UnitOfWork], Awaitable[Any]]
+
+_encoder = msgspec.json.Encoder()
+
+
+async def run(
+    services: Services,
+    handler: Handler[C],
+    cmd: C,
+    *,
+    status: int,
+    instance: str,
+    key: str | None = None,
+    key_fingerprint: bytes = b"",
+    one_statement: bool = False,
+) -> Answer:
+    """The answer to `cmd`; a refusal without a key is raised as it is, one stored under a
+    key as StoredProblem."""
+    caught_up: frozenset[str] = frozenset()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            answer, uow = await _attempt(services, handler, cmd, status, instance, key, key_fingerprint, one_statement, caught_up)
+            break
+        except CatchUp as wanted:
+            if wanted.subscription in caught_up:
+                raise
+            await _catch_up(services, wanted.subscription)
+            caught_up |= {wanted.subscription}
+        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+            if attempt >= TRANSIENT_ATTEMPTS:
+                raise
+    if uow.appended_types:
+        services.bus.committed(uow.appended_types)
+    if answer.problem:
+        raise StoredProblem(answer.status, answer.body)
+    return answer
+
+
+async def _attempt(
+    services: Services,
+    handler: Handler[C],
+    cmd: C,
+    status: int,
+    instance: str,
+    key: str | None,
+    key_fingerprint: bytes,
+    one_statement: bool,
+    caught_up: frozenset[str],
+) -> tuple[Answer, UnitOfWork]:
+    async with services.pool.acquire() as conn:
+        uow = UnitOfWork(conn, services.clock, caught_up)
+        if key is None:
+            if one_statement:
+                reply = await handler(cmd, uow)
+                if uow.has_unwritten_events:
+                    raise RuntimeError(f"{handler.__name__} is declared one statement but left events unwritten")
+            else:
+                async with conn.transaction():
+                    reply = await handler(cmd, uow)
+                    await uow.flush()
+            return _success(status, reply, uow), uow
+        async with conn.transaction():
+            try:
+                stored = await idempotency.claim(conn, key, key_fingerprint)
+            except KeyReused:
+                raise Conflict("this Idempotency-Key was used with a different request", idempotency_key=key) from None
+            if stored is not None:
+                return stored, UnitOfWork(conn, services.clock)
+            try:
+                async with conn.transaction():  # savepoint: a refusal undoes only the work
+                    reply = await handler(cmd, uow)
+                    await uow.flush()
+                answer = _success(status, reply, uow)
+            except Refusal as refusal:
+                uow = UnitOfWork(conn, services.clock)  # its events were rolled back
+                body = refusal_body(refusal, instance)
+                answer = Answer(body["status"], _encoder.encode(body), None, problem=True)
+            await idempotency.record(conn, key, answer)
+        return answer, uow
+
+
+def _success(status: int, reply: Any, uow: UnitOfWork) -> Answer:
+    """The reply, with the position of the command's last event (`"position"`)."""
+    position = uow.position.token() if uow.position is not None else None
+    if position is not None and hasattr(reply, "position"):
+        reply = msgspec.structs.replace(reply, position=position)
+    return Answer(status, _encoder.encode(reply), position)
+
+
+async def _catch_up(services: Services, subscription: str) -> None:
+    """Wait (briefly) for `subscription` to apply everything committed so far; the
+    handler then answers from what it knows, whether or not it got there."""
+    async with services.pool.acquire() as conn:
+        head = await committed_head(conn)
+    try:
+        await services.positions.wait_for(services.pool, subscription, head, CATCH_UP_MS)
+    except PositionNotReached:
+        pass

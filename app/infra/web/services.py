@@ -1,0 +1,29 @@
+"""What every request handler is given: one bag of the process's services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar.di import NamedDependency
+
+from app.infra.bus import EventBus
+from app.infra.clock import Clock
+from app.infra.consistency import ViewPositions
+from app.infra.db import Pool
+from app.infra.metrics import Metrics
+from app.infra.subscriptions import SubscriptionHost
+
+
+@dataclass
+class Services:
+    pool: Pool
+    bus: EventBus
+    clock: Clock
+    positions: ViewPositions
+    metrics: Metrics
+    database_url: str
+    head_revision: str
+    host: SubscriptionHost | None = None
+
+
+ServicesDep = NamedDependency[Services]

@@ -1,0 +1,64 @@
+"""Reading a view: once it has applied the caller's `X-Min-Position` (else a 412), and
+answering with the position it had applied (`X-View-Position`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Response
+from litestar.params import HeaderParameter
+
+from app.infra.consistency import PositionNotReached, ViewRead, parse_wait_ms
+from app.infra.outbox import Position
+from app.infra.web.problems import BadRequest, PreconditionFailed
+from app.infra.web.services import Services
+
+MinPosition = Annotated[
+    str | None,
+    HeaderParameter(
+        name="X-Min-Position",
+        required=False,
+        description="Wait until the view has applied this position (from X-Position)",
+    ),
+]
+WaitMs = Annotated[
+    str | None,
+    HeaderParameter(
+        name="X-Wait-Ms", required=False, description="How long to wait for X-Min-Position, 0-10000 ms, default 2000"
+    ),
+]
+
+
+async def read_view(services: Services, view: str, min_position: str | None, wait_ms: str | None) -> ViewRead:
+    """A read of `view`, once it has applied `X-Min-Position` (a 412 if it does not in time)."""
+    try:
+        wait = parse_wait_ms(wait_ms)
+    except ValueError:
+        raise BadRequest(
+            "X-Wait-Ms must be an integer 0-10000",
+            errors=[{"field": "X-Wait-Ms", "message": "integer 0-10000"}],
+        ) from None
+    if min_position is None:
+        return ViewRead(services.pool, view)
+    try:
+        target = Position.parse(min_position)
+    except ValueError:
+        raise BadRequest(
+            "X-Min-Position is not a position token",
+            errors=[{"field": "X-Min-Position", "message": "use a token from X-Position"}],
+        ) from None
+
+    try:
+        await services.positions.wait_for(services.pool, view, target, wait)
+    except PositionNotReached as exc:
+        raise PreconditionFailed(
+            f"view {view} has not applied position {min_position} within {wait} ms",
+            view=view,
+            view_position=exc.view_position.token(),
+        ) from None
+    return ViewRead(services.pool, view)
+
+
+def view_response(content: Any, read: ViewRead) -> Response[Any]:
+    assert read.position is not None, "the view was not read"
+    return Response(content, headers={"X-View-Position": read.position.token()})

@@ -1,0 +1,60 @@
+"""The operations endpoints: liveness, readiness, Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Response, get
+
+from app import subscribers
+from app.infra import status
+from app.infra.migrations import current_revision
+from app.infra.web.openapi import plain_read
+from app.infra.web.services import ServicesDep
+
+STALLED = "SELECT name, last_error FROM command.subscriptions WHERE stalled ORDER BY name"
+
+
+@get("/health/live", tags=["operations"], summary="The process is up", operation_id="live", opt=plain_read())
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get(
+    "/health/ready",
+    tags=["operations"],
+    summary="Database reachable, migrations at head, no stalled subscription",
+    description="503 with the same document while any check fails.",
+    operation_id="ready",
+    opt=plain_read(also={503: "Not ready: the same document, saying which check failed"}),
+)
+async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
+    checks: dict[str, Any] = {}
+    try:
+        async with services.pool.acquire(timeout=2) as conn:
+            revision = await current_revision(conn)
+            checks["migrations"] = {"current": revision, "head": services.head_revision}
+            stalled = await conn.fetch(STALLED)
+        checks["stalled_subscriptions"] = [dict(r) for r in stalled]
+        ok = revision == services.head_revision and not stalled
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+        ok = False
+    return Response({"status": "ready" if ok else "not ready", **checks}, status_code=200 if ok else 503)
+
+
+@get(
+    "/metrics",
+    tags=["operations"],
+    summary="Prometheus metrics",
+    media_type=MediaType.TEXT,
+    operation_id="metrics",
+    opt=plain_read(),
+)
+async def metrics(services: ServicesDep) -> Response[str]:
+    samples = await status.sample(services.pool, subscribers.ALL, services.host)
+    return Response(services.metrics.render(samples), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+routes = [live, ready, metrics]

@@ -15,7 +15,14 @@ from app.infra.web.services import ServicesDep
 STALLED = "SELECT name, last_error FROM command.subscriptions WHERE stalled ORDER BY name"
 
 
-@get("/health/live", tags=["operations"], summary="The process is up", operation_id="live", opt=plain_read())
+@get(
+    "/health/live",
+    tags=["operations"],
+    summary="The process is up",
+    description="Answers as long as the process runs; it checks nothing else.",
+    operation_id="live",
+    opt=plain_read(),
+)
 async def live() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -48,6 +55,7 @@ async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
     "/metrics",
     tags=["operations"],
     summary="Prometheus metrics",
+    description="Requests by route, and each subscription's state, lag and freshness, in Prometheus text format.",
     media_type=MediaType.TEXT,
     operation_id="metrics",
     opt=plain_read(),

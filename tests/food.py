@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
+from tests.helpers import eventually
 
 ALL_WEEK = [{"day": d, "open": "00:00", "close": "00:00"} for d in range(7)]  # open == close: 24 h
 MENU = [
@@ -58,20 +58,53 @@ async def place(client: Any, consumer_id: str, restaurant_id: str, lines: list[t
 
 async def details_when(client: Any, order_id: str, predicate: Any, timeout: float = 8.0) -> dict[str, Any]:
     """The order's details once `predicate(details)` holds (the saga runs asynchronously)."""
-    last: Any = None
-    with anyio.fail_after(timeout):
-        while True:
-            r = await client.get(f"/orders/{order_id}")
-            if r.status_code == 200:
-                last = r.json()
-                if predicate(last):
-                    return dict(last)
-            await anyio.sleep(0.02)
+
+    async def matching() -> dict[str, Any] | None:
+        r = await client.get(f"/orders/{order_id}")
+        return dict(r.json()) if r.status_code == 200 and predicate(r.json()) else None
+
+    found: dict[str, Any] = await eventually(matching, timeout)
+    return found
 
 
 async def state(client: Any, order_id: str, expected: str) -> dict[str, Any]:
     try:
         return await details_when(client, order_id, lambda d: d["state"] == expected)
-    except TimeoutError:
+    except AssertionError:
         r = await client.get(f"/orders/{order_id}")
         raise AssertionError(f"order never reached {expected}: {r.text}") from None
+
+
+async def every_saga_path(client: Any) -> None:
+    """Drives the saga down each of its paths, each on its own new data: an order delivered
+    (a courier who waited for it), one declined, one cancelled after the kitchen accepted."""
+    ready_by = {"ready_by": "2027-06-01T12:30:00Z"}
+    rich, poor = await consumer(client, "Story Rich"), await consumer(client, "Story Poor", credit_limit="1.00")
+    shop = await restaurant(client, "Story Shop")
+    delivered, declined, cancelled = (
+        await place(client, rich, shop["id"], [("marg", 1)]),
+        await place(client, poor, shop["id"], [("marg", 1)]),
+        await place(client, rich, shop["id"], [("bread", 1)]),
+    )
+    await state(client, declined["id"], "REJECTED")
+    for order in (delivered, cancelled):
+        await state(client, order["id"], "APPROVED")
+        assert (await client.post(f"/kitchen/tickets/{order['id']}/accept", json=ready_by)).status_code == 200
+        await details_when(client, order["id"], lambda d: d["delivery"] is not None)
+    assert (await client.post(f"/orders/{cancelled['id']}/cancel")).status_code == 200
+    await details_when(client, cancelled["id"], lambda d: d["payment"]["status"] == "reversed")
+    if (await details_when(client, delivered["id"], lambda d: True))["delivery"]["status"] == "WAITING":
+        await courier(client, "Story Courier")
+    await details_when(client, delivered["id"], lambda d: d["delivery"]["status"] == "ASSIGNED")
+    for step in ("kitchen/tickets/{}/preparing", "kitchen/tickets/{}/ready"):
+        assert (await client.post("/" + step.format(delivered["id"]))).status_code == 200
+    await state(client, delivered["id"], "READY_FOR_PICKUP")
+    picked = await eventually(lambda: _accepted(client.post(f"/deliveries/{delivered['id']}/pickup")))
+    assert picked
+    assert (await client.post(f"/deliveries/{delivered['id']}/deliver")).status_code == 200
+    await state(client, delivered["id"], "DELIVERED")
+
+
+async def _accepted(response: Any) -> bool:
+    """Delivery learns the food is ready from an event: pickup answers 409 until it has."""
+    return bool((await response).status_code == 200)

@@ -1,17 +1,22 @@
-"""Small helpers the tests share: making rooms and reservations over HTTP, reading views."""
+"""Small helpers the tests share: rooms and reservations over HTTP, reading views, waiting for a
+condition, running a subscription host."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Coroutine
+import inspect
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
-from app.infra.consistency import view_position
+import anyio
+
+from app.infra.bus import EventBus
+from app.infra.consistency import ViewPositions, view_position
 from app.infra.db import Pool
 from app.infra.outbox import Position
 from app.infra.rebuild import build_shadow, shadow_schema
-from app.infra.subscriptions import Subscription
+from app.infra.subscriptions import Subscription, SubscriptionHost
 
 
 async def add_room(client: Any, name: str = "Room", capacity: int = 4) -> dict[str, Any]:
@@ -75,14 +80,48 @@ async def background(work: Coroutine[Any, Any, Any]) -> AsyncIterator[asyncio.Ta
             await task
 
 
+async def eventually(condition: Callable[[], Any], timeout: float = 5.0, every: float = 0.02) -> Any:
+    """Polls `condition` (a function, plain or async) until it returns something true, and
+    returns that; fails the test with what it last returned after `timeout` seconds."""
+    last: Any = None
+    try:
+        with anyio.fail_after(timeout):
+            while True:
+                last = condition()
+                if inspect.isawaitable(last):
+                    last = await last
+                if last:
+                    break
+                await anyio.sleep(every)
+    except TimeoutError:
+        raise AssertionError(f"not within {timeout} s; last seen: {last!r}") from None
+    return last
+
+
+def async_equals(read: Callable[[], Any], expected: Any) -> Callable[[], Any]:
+    """A condition for `eventually`: `await read() == expected`."""
+
+    async def check() -> bool:
+        return bool(await read() == expected)
+
+    return check
+
+
+@contextlib.asynccontextmanager
+async def running_host(
+    subscriptions: Sequence[Subscription], pool: Pool, database_url: str, bus: EventBus | None = None
+) -> AsyncIterator[SubscriptionHost]:
+    """A subscription host running `subscriptions` for the duration of the block."""
+    host = SubscriptionHost(subscriptions, pool, database_url, bus or EventBus(), ViewPositions(), standby_retry_s=0.1)
+    async with background(host.run()):
+        yield host
+
+
 async def wait_for_subscriptions(pool: Pool, target: Position, names: list[str], timeout: float = 15.0) -> None:
     """Until every named subscription's checkpoint has reached `target`."""
-    import anyio
 
-    with anyio.fail_after(timeout):
-        while True:
-            rows = await pool.fetch("SELECT name, xid, id FROM command.subscriptions WHERE name = ANY($1::text[])", names)
-            done = {r["name"] for r in rows if Position(r["xid"], r["id"]) >= target}
-            if done >= set(names):
-                return
-            await anyio.sleep(0.02)
+    async def all_there() -> bool:
+        rows = await pool.fetch("SELECT name, xid, id FROM command.subscriptions WHERE name = ANY($1::text[])", names)
+        return {r["name"] for r in rows if Position(r["xid"], r["id"]) >= target} >= set(names)
+
+    await eventually(all_there, timeout)

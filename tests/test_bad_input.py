@@ -1,13 +1,15 @@
-"""Bad input on every endpoint: an RFC 9457 problem with the right 4xx, never a 5xx,
-and nothing written."""
+"""Bad input on every endpoint: an RFC 9457 problem with the right 4xx and a status the
+OpenAPI document lists for the operation, never a 5xx, and nothing written."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from app.infra.db import Pool
+from tests.food import consumer, courier, place, restaurant, state
 from tests.helpers import add_room, reserve
 
 UNKNOWN = "00000000-0000-7000-8000-000000000000"
@@ -15,186 +17,209 @@ GOOD_START, GOOD_END = "2027-05-01T09:00:00Z", "2027-05-01T10:00:00Z"
 
 
 @pytest.fixture(scope="module")
-async def existing(client: Any) -> dict[str, str]:
+async def world(client: Any) -> dict[str, str]:
     room = await add_room(client, "Bad input room")
     reservation = (await reserve(client, room["id"], "bad-input", 1, 9, 10)).json()
-    return {"room": room["id"], "reservation": reservation["id"]}
+    c = await consumer(client, "Bad Input Consumer")
+    r = await restaurant(client, "Bad Input Bistro")
+    await courier(client, "Bad Input Courier")
+    o = await place(client, c, r["id"], [("marg", 1)])
+    await state(client, o["id"], "APPROVED")
+    return {"room": room["id"], "reservation": reservation["id"], "consumer": c, "restaurant": r["id"], "order": o["id"]}
 
 
-def cases() -> list[tuple[str, str, str, Any, dict[str, str], int]]:
-    room = "{room}"
-    res = "{reservation}"
+@pytest.fixture(scope="module")
+async def documented(client: Any) -> dict[str, Any]:
+    return dict((await client.get("/schema/openapi.json")).json()["paths"])
 
-    def r(**kw: Any) -> dict[str, Any]:
-        return {"room_id": room, "user_id": "u", "start": GOOD_START, "end": GOOD_END, **kw}
 
-    return [
-        # id, method, path, json body (str = raw bytes), headers, status
-        ("room-malformed-json", "POST", "/rooms", "{bad", {}, 400),
-        ("room-array-body", "POST", "/rooms", "[]", {}, 400),
-        ("room-name-wrong-type", "POST", "/rooms", {"name": 1, "capacity": 2}, {}, 400),
-        ("room-capacity-missing", "POST", "/rooms", {"name": "a"}, {}, 400),
-        ("room-capacity-string", "POST", "/rooms", {"name": "a", "capacity": "2"}, {}, 400),
-        ("room-unknown-field", "POST", "/rooms", {"name": "a", "capacity": 2, "colour": "red"}, {}, 400),
-        ("room-name-empty", "POST", "/rooms", {"name": "", "capacity": 2}, {}, 422),
-        ("room-name-too-long", "POST", "/rooms", {"name": "x" * 201, "capacity": 2}, {}, 422),
-        ("room-capacity-zero", "POST", "/rooms", {"name": "a", "capacity": 0}, {}, 422),
-        (
-            "room-key-too-long",
-            "POST",
-            "/rooms",
-            {"name": "a", "capacity": 1},
-            {"Idempotency-Key": "k" * 201},
-            400,
-        ),
-        ("reserve-room-not-uuid", "POST", "/reservations", r(room_id="nope"), {}, 400),
-        ("reserve-naive-start", "POST", "/reservations", r(start="2027-05-01T09:00:00"), {}, 400),
-        ("reserve-start-not-a-time", "POST", "/reservations", r(start="tomorrow"), {}, 400),
-        (
-            "reserve-end-missing",
-            "POST",
-            "/reservations",
-            {"room_id": room, "user_id": "u", "start": GOOD_START},
-            {},
-            400,
-        ),
-        ("reserve-end-before-start", "POST", "/reservations", r(end="2027-05-01T08:00:00Z"), {}, 422),
-        ("reserve-end-equals-start", "POST", "/reservations", r(end=GOOD_START), {}, 422),
-        ("reserve-user-empty", "POST", "/reservations", r(user_id=""), {}, 422),
-        ("reserve-user-too-long", "POST", "/reservations", r(user_id="u" * 101), {}, 422),
-        ("reserve-unknown-room", "POST", "/reservations", r(room_id=UNKNOWN), {}, 404),
-        (
-            "reserve-overlap",
-            "POST",
-            "/reservations",
-            r(start="2027-01-01T09:30:00Z", end="2027-01-01T10:30:00Z"),
-            {},
-            409,
-        ),
-        ("change-unknown", "PATCH", f"/reservations/{UNKNOWN}", {"start": GOOD_START}, {}, 404),
-        ("change-path-not-uuid", "PATCH", "/reservations/nope", {"start": GOOD_START}, {}, 404),
-        ("change-nothing", "PATCH", f"/reservations/{res}", {}, {}, 422),
-        ("change-naive", "PATCH", f"/reservations/{res}", {"start": "2027-05-01T09:00:00"}, {}, 400),
-        (
-            "change-version-string",
-            "PATCH",
-            f"/reservations/{res}",
-            {"start": GOOD_START, "expected_version": "1"},
-            {},
-            400,
-        ),
-        (
-            "change-end-before-start",
-            "PATCH",
-            f"/reservations/{res}",
-            {"start": GOOD_END, "end": GOOD_START},
-            {},
-            422,
-        ),
-        (
-            "change-end-before-kept-start",
-            "PATCH",
-            f"/reservations/{res}",
-            {"end": "2027-01-01T08:00:00Z"},
-            {},
-            422,
-        ),
-        (
-            "change-unknown-field",
-            "PATCH",
-            f"/reservations/{res}",
-            {"start": GOOD_START, "user_id": "x"},
-            {},
-            400,
-        ),
-        ("change-unknown-room", "PATCH", f"/reservations/{res}", {"room_id": UNKNOWN}, {}, 404),
-        (
-            "change-stale-version",
-            "PATCH",
-            f"/reservations/{res}",
-            {"start": GOOD_START, "expected_version": 7},
-            {},
-            409,
-        ),
-        ("cancel-unknown", "POST", f"/reservations/{UNKNOWN}/cancel", None, {}, 404),
-        ("list-bad-status", "GET", "/users/u/reservations?status=maybe", None, {}, 400),
-        ("list-page-size-zero", "GET", "/users/u/reservations?page_size=0", None, {}, 400),
-        ("list-page-size-101", "GET", "/users/u/reservations?page_size=101", None, {}, 400),
-        ("list-bad-cursor", "GET", "/users/u/reservations?cursor=%25%25", None, {}, 400),
-        ("history-bad-cursor", "GET", "/users/u/reservation-history?cursor=bm90LWpzb24", None, {}, 400),
-        ("rooms-bad-cursor", "GET", "/rooms?cursor=WzEsMl0", None, {}, 400),
-        ("popularity-no-window", "GET", "/rooms/popularity", None, {}, 400),
-        (
-            "popularity-to-before-from",
-            "GET",
-            "/rooms/popularity?from=2027-01-02T00:00:00Z&to=2027-01-01T00:00:00Z",
-            None,
-            {},
-            422,
-        ),
-        (
-            "popularity-naive",
-            "GET",
-            "/rooms/popularity?from=2027-01-01T00:00:00&to=2027-01-02T00:00:00Z",
-            None,
-            {},
-            400,
-        ),
-        ("popularity-garbage", "GET", "/rooms/popularity?from=soon&to=2027-01-02T00:00:00Z", None, {}, 400),
-        (
-            "popularity-limit-zero",
-            "GET",
-            "/rooms/popularity?from=2027-01-01T00:00:00Z&to=2027-01-02T00:00:00Z&limit=0",
-            None,
-            {},
-            400,
-        ),
-        (
-            "popularity-limit-101",
-            "GET",
-            "/rooms/popularity?from=2027-01-01T00:00:00Z&to=2027-01-02T00:00:00Z&limit=101",
-            None,
-            {},
-            400,
-        ),
-        ("unknown-path", "GET", "/nowhere", None, {}, 404),
-        ("wrong-method", "DELETE", "/rooms", None, {}, 405),
-    ]
+def reservation_body(**kw: Any) -> dict[str, Any]:
+    return {"room_id": "{room}", "user_id": "u", "start": GOOD_START, "end": GOOD_END, **kw}
 
+
+def restaurant_body(**kw: Any) -> dict[str, Any]:
+    return {
+        "name": "R",
+        "address": "A",
+        "lat": 1.0,
+        "lon": 1.0,
+        "delivery_radius_km": 1,
+        "opening_hours": [],
+        "menu": [{"id": "a", "name": "A", "price": "1.00"}],
+        **kw,
+    }
+
+
+def order_body(**kw: Any) -> dict[str, Any]:
+    return {
+        "consumer_id": "{consumer}",
+        "restaurant_id": "{restaurant}",
+        "delivery_address": "x",
+        "line_items": [{"menu_item_id": "marg", "quantity": 1}],
+        **kw,
+    }
+
+
+# id, method, path, body (a str is sent as raw bytes), status[, headers]
+CASES: list[tuple[Any, ...]] = [
+    # id, method, path, json body (str = raw bytes), headers, status
+    ("room-malformed-json", "POST", "/rooms", "{bad", 400),
+    ("room-array-body", "POST", "/rooms", "[]", 400),
+    ("room-name-wrong-type", "POST", "/rooms", {"name": 1, "capacity": 2}, 400),
+    ("room-capacity-missing", "POST", "/rooms", {"name": "a"}, 400),
+    ("room-capacity-string", "POST", "/rooms", {"name": "a", "capacity": "2"}, 400),
+    ("room-unknown-field", "POST", "/rooms", {"name": "a", "capacity": 2, "colour": "red"}, 400),
+    ("room-name-empty", "POST", "/rooms", {"name": "", "capacity": 2}, 422),
+    ("room-name-too-long", "POST", "/rooms", {"name": "x" * 201, "capacity": 2}, 422),
+    ("room-capacity-zero", "POST", "/rooms", {"name": "a", "capacity": 0}, 422),
+    (
+        "room-key-too-long",
+        "POST",
+        "/rooms",
+        {"name": "a", "capacity": 1},
+        400,
+        {"Idempotency-Key": "k" * 201},
+    ),
+    ("reserve-room-not-uuid", "POST", "/reservations", reservation_body(room_id="nope"), 400),
+    ("reserve-naive-start", "POST", "/reservations", reservation_body(start="2027-05-01T09:00:00"), 400),
+    ("reserve-start-not-a-time", "POST", "/reservations", reservation_body(start="tomorrow"), 400),
+    ("reserve-end-missing", "POST", "/reservations", {"room_id": "{room}", "user_id": "u", "start": GOOD_START}, 400),
+    ("reserve-end-before-start", "POST", "/reservations", reservation_body(end="2027-05-01T08:00:00Z"), 422),
+    ("reserve-end-equals-start", "POST", "/reservations", reservation_body(end=GOOD_START), 422),
+    ("reserve-user-empty", "POST", "/reservations", reservation_body(user_id=""), 422),
+    ("reserve-user-too-long", "POST", "/reservations", reservation_body(user_id="u" * 101), 422),
+    ("reserve-unknown-room", "POST", "/reservations", reservation_body(room_id=UNKNOWN), 404),
+    ("reserve-overlap", "POST", "/reservations", reservation_body(start="2027-01-01T09:30:00Z", end="2027-01-01T10:30:00Z"), 409),
+    ("change-unknown", "PATCH", f"/reservations/{UNKNOWN}", {"start": GOOD_START}, 404),
+    ("change-path-not-uuid", "PATCH", "/reservations/nope", {"start": GOOD_START}, 404),
+    ("change-nothing", "PATCH", "/reservations/{reservation}", {}, 422),
+    ("change-naive", "PATCH", "/reservations/{reservation}", {"start": "2027-05-01T09:00:00"}, 400),
+    ("change-version-string", "PATCH", "/reservations/{reservation}", {"start": GOOD_START, "expected_version": "1"}, 400),
+    ("change-end-before-start", "PATCH", "/reservations/{reservation}", {"start": GOOD_END, "end": GOOD_START}, 422),
+    ("change-end-before-kept-start", "PATCH", "/reservations/{reservation}", {"end": "2027-01-01T08:00:00Z"}, 422),
+    ("change-unknown-field", "PATCH", "/reservations/{reservation}", {"start": GOOD_START, "user_id": "x"}, 400),
+    ("change-unknown-room", "PATCH", "/reservations/{reservation}", {"room_id": UNKNOWN}, 404),
+    ("change-stale-version", "PATCH", "/reservations/{reservation}", {"start": GOOD_START, "expected_version": 7}, 409),
+    ("cancel-unknown", "POST", f"/reservations/{UNKNOWN}/cancel", None, 404),
+    ("list-bad-status", "GET", "/users/u/reservations?status=maybe", None, 400),
+    ("list-page-size-zero", "GET", "/users/u/reservations?page_size=0", None, 400),
+    ("list-page-size-101", "GET", "/users/u/reservations?page_size=101", None, 400),
+    ("list-bad-cursor", "GET", "/users/u/reservations?cursor=%25%25", None, 400),
+    ("history-bad-cursor", "GET", "/users/u/reservation-history?cursor=bm90LWpzb24", None, 400),
+    ("rooms-bad-cursor", "GET", "/rooms?cursor=WzEsMl0", None, 400),
+    ("popularity-no-window", "GET", "/rooms/popularity", None, 400),
+    ("popularity-to-before-from", "GET", "/rooms/popularity?from=2027-01-02T00:00:00Z&to=2027-01-01T00:00:00Z", None, 422),
+    ("popularity-naive", "GET", "/rooms/popularity?from=2027-01-01T00:00:00&to=2027-01-02T00:00:00Z", None, 400),
+    ("popularity-garbage", "GET", "/rooms/popularity?from=soon&to=2027-01-02T00:00:00Z", None, 400),
+    ("popularity-limit-zero", "GET", "/rooms/popularity?from=2027-01-01T00:00:00Z&to=2027-01-02T00:00:00Z&limit=0", None, 400),
+    ("popularity-limit-101", "GET", "/rooms/popularity?from=2027-01-01T00:00:00Z&to=2027-01-02T00:00:00Z&limit=101", None, 400),
+    ("unknown-path", "GET", "/nowhere", None, 404),
+    ("wrong-method", "DELETE", "/rooms", None, 405),
+    ("consumer-name-empty", "POST", "/consumers", {"name": ""}, 422),
+    ("consumer-credit-number", "POST", "/consumers", {"name": "a", "credit_limit": 12}, 400),
+    ("consumer-credit-three-places", "POST", "/consumers", {"name": "a", "credit_limit": "1.234"}, 422),
+    ("consumer-credit-negative", "POST", "/consumers", {"name": "a", "credit_limit": "-1.00"}, 422),
+    ("consumer-unknown-field", "POST", "/consumers", {"name": "a", "vip": True}, 400),
+    ("restaurant-radius-zero", "POST", "/restaurants", restaurant_body(delivery_radius_km=0), 422),
+    ("restaurant-lat-out-of-range", "POST", "/restaurants", restaurant_body(lat=91), 422),
+    ("restaurant-lat-string", "POST", "/restaurants", restaurant_body(lat="north"), 400),
+    ("restaurant-bad-timezone", "POST", "/restaurants", restaurant_body(timezone="Mars/Base"), 422),
+    (
+        "restaurant-day-7",
+        "POST",
+        "/restaurants",
+        restaurant_body(opening_hours=[{"day": 7, "open": "10:00", "close": "11:00"}]),
+        422,
+    ),
+    (
+        "restaurant-hour-25",
+        "POST",
+        "/restaurants",
+        restaurant_body(opening_hours=[{"day": 1, "open": "25:00", "close": "11:00"}]),
+        422,
+    ),
+    ("restaurant-price-word", "POST", "/restaurants", restaurant_body(menu=[{"id": "a", "name": "A", "price": "cheap"}]), 422),
+    (
+        "restaurant-duplicate-items",
+        "POST",
+        "/restaurants",
+        restaurant_body(menu=[{"id": "a", "name": "A", "price": "1.00"}] * 2),
+        422,
+    ),
+    ("restaurant-missing-name", "POST", "/restaurants", {k: v for k, v in restaurant_body().items() if k != "name"}, 400),
+    ("menu-unknown-restaurant", "PUT", f"/restaurants/{UNKNOWN}/menu", {"menu": []}, 404),
+    ("menu-bad-price", "PUT", "/restaurants/{restaurant}/menu", {"menu": [{"id": "a", "name": "A", "price": "1.999"}]}, 422),
+    ("order-unknown-consumer", "POST", "/orders", order_body(consumer_id=UNKNOWN), 404),
+    ("order-unknown-restaurant", "POST", "/orders", order_body(restaurant_id=UNKNOWN), 404),
+    ("order-no-lines", "POST", "/orders", order_body(line_items=[]), 422),
+    ("order-quantity-zero", "POST", "/orders", order_body(line_items=[{"menu_item_id": "marg", "quantity": 0}]), 422),
+    ("order-unknown-item", "POST", "/orders", order_body(line_items=[{"menu_item_id": "sushi", "quantity": 1}]), 422),
+    ("order-consumer-not-uuid", "POST", "/orders", order_body(consumer_id="bob"), 400),
+    ("order-quantity-string", "POST", "/orders", order_body(line_items=[{"menu_item_id": "marg", "quantity": "1"}]), 400),
+    ("cancel-unknown-order", "POST", f"/orders/{UNKNOWN}/cancel", None, 404),
+    ("accept-unknown-ticket", "POST", f"/kitchen/tickets/{UNKNOWN}/accept", {"ready_by": "2027-01-01T10:00:00Z"}, 404),
+    ("accept-naive-ready-by", "POST", "/kitchen/tickets/{order}/accept", {"ready_by": "2027-01-01T10:00:00"}, 400),
+    ("preparing-before-accept", "POST", "/kitchen/tickets/{order}/preparing", None, 409),
+    ("ready-before-preparing", "POST", "/kitchen/tickets/{order}/ready", None, 409),
+    ("courier-name-empty", "POST", "/couriers", {"name": ""}, 422),
+    ("availability-unknown-courier", "POST", f"/couriers/{UNKNOWN}/availability", {"available": True}, 404),
+    ("availability-not-bool", "POST", f"/couriers/{UNKNOWN}/availability", {"available": "yes"}, 400),
+    ("pickup-without-delivery", "POST", "/deliveries/{order}/pickup", None, 404),
+    ("deliver-unknown", "POST", f"/deliveries/{UNKNOWN}/deliver", None, 404),
+    ("details-unknown", "GET", f"/orders/{UNKNOWN}", None, 404),
+    ("history-bad-status", "GET", "/consumers/{consumer}/orders?status=LOST", None, 400),
+    ("history-naive-since", "GET", "/consumers/{consumer}/orders?since=2027-01-01T00:00:00", None, 400),
+    ("history-bad-cursor", "GET", "/consumers/{consumer}/orders?cursor=xyz", None, 400),
+    ("available-lat-100", "GET", "/restaurants/available?lat=100&lon=0&at=2027-01-01T00:00:00Z", None, 422),
+    ("available-no-at", "GET", "/restaurants/available?lat=1&lon=0", None, 400),
+    ("available-naive-at", "GET", "/restaurants/available?lat=1&lon=0&at=2027-01-01T00:00:00", None, 400),
+    ("available-lon-word", "GET", "/restaurants/available?lat=1&lon=east&at=2027-01-01T00:00:00Z", None, 400),
+]
 
 WRITTEN = """
-SELECT (SELECT count(*) FROM command.outbox), (SELECT count(*) FROM command.rooms),
-       (SELECT count(*) FROM command.reservations), (SELECT count(*) FROM command.idempotency_keys),
-       (SELECT coalesce(sum(version), 0) FROM command.reservations)
+SELECT (SELECT count(*) FROM command.outbox), (SELECT count(*) FROM command.idempotency_keys),
+       (SELECT count(*) FROM command.rooms), (SELECT count(*) FROM command.reservations),
+       (SELECT coalesce(sum(version), 0) FROM command.reservations), (SELECT count(*) FROM command.consumers),
+       (SELECT count(*) FROM command.restaurants), (SELECT sum(menu_revision) FROM command.restaurants),
+       (SELECT count(*) FROM command.orders), (SELECT string_agg(state, ',' ORDER BY id) FROM command.orders),
+       (SELECT count(*) FROM command.couriers), (SELECT string_agg(available::text, ',' ORDER BY id) FROM command.couriers),
+       (SELECT string_agg(status, ',' ORDER BY order_id) FROM command.kitchen_tickets),
+       (SELECT string_agg(status, ',' ORDER BY order_id) FROM command.deliveries)
 """
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "body", "headers", "status"),
-    [c[1:] for c in cases()],
-    ids=[c[0] for c in cases()],
-)
-async def test_bad_input_is_a_problem_and_writes_nothing(
-    client: Any,
-    pool: Pool,
-    existing: dict[str, str],
-    method: str,
-    path: str,
-    body: Any,
-    headers: dict[str, str],
-    status: int,
+def fill(value: Any, world: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**world)
+    if isinstance(value, dict):
+        return {k: fill(v, world) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, world) for v in value]
+    return value
+
+
+def operation(documented: dict[str, Any], method: str, path: str) -> dict[str, Any] | None:
+    """The OpenAPI operation that serves `method path`, if any."""
+    for template, item in documented.items():
+        if re.fullmatch(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)), path) and method.lower() in item:
+            return dict(item[method.lower()])
+    return None
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+async def test_bad_input_is_a_documented_problem_and_writes_nothing(
+    client: Any, pool: Pool, world: dict[str, str], documented: dict[str, Any], case: tuple[Any, ...]
 ) -> None:
-    path = path.format(**existing)
-    if isinstance(body, dict):
-        body = {k: (v.format(**existing) if isinstance(v, str) else v) for k, v in body.items()}
-    before = tuple(await pool.fetchrow(WRITTEN))
-    kwargs: dict[str, Any] = {"headers": headers}
+    _, method, path, body, status, *headers = case
+    url = fill(path, world)
+    kwargs: dict[str, Any] = {"headers": headers[0] if headers else {}}
     if isinstance(body, str):
         kwargs["content"] = body.encode()
-        kwargs["headers"] = {**headers, "content-type": "application/json"}
+        kwargs["headers"] = {**kwargs["headers"], "content-type": "application/json"}
     elif body is not None:
-        kwargs["json"] = body
-    response = await client.request(method, path, **kwargs)
+        kwargs["json"] = fill(body, world)
+    before = tuple(await pool.fetchrow(WRITTEN))
+    response = await client.request(method, url, **kwargs)
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     problem = response.json()
@@ -202,3 +227,31 @@ async def test_bad_input_is_a_problem_and_writes_nothing(
     assert {"type", "title", "detail"} <= problem.keys()
     assert "Traceback" not in response.text
     assert tuple(await pool.fetchrow(WRITTEN)) == before, "a refused request wrote something"
+    served_by = operation(documented, method, url.split("?")[0])
+    if served_by is not None:  # (an unknown path or method is no operation)
+        answer = served_by["responses"].get(str(status))
+        assert answer is not None, f"{method} {url} answers {status}, which its operation does not document"
+        assert "application/problem+json" in answer["content"]
+
+
+def test_the_table_covers_every_command_endpoint() -> None:
+    from app.http import create_app
+    from tests.conftest import settings_for
+
+    app = create_app(settings_for("postgresql://unused"))
+    commands = {
+        (method, route.path_format)
+        for route in app.routes
+        for method, (handler, _) in getattr(route, "route_handler_map", {}).items()
+        if method in ("POST", "PUT", "PATCH")
+    }
+    covered = set()
+    for _, method, path, *_ in CASES:
+        for command_method, template in commands:
+            pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template))
+            if method == command_method and re.fullmatch(pattern, fill(path, WORLD_SHAPE)):
+                covered.add((method, template))
+    assert commands and commands - covered == set()
+
+
+WORLD_SHAPE = {name: UNKNOWN for name in ("room", "reservation", "consumer", "restaurant", "order")}

@@ -16,6 +16,7 @@ routes = [
         status=201,
         operation_id="registerCourier",
         summary="Register a courier (available unless told)",
+        description="An available courier takes the delivery that has waited longest, if any.",
         tags=["delivery"],
         example={"name": "Chris", "available": True},
     ),

@@ -17,6 +17,7 @@ routes = [
         one_statement=True,
         operation_id="addRoom",
         summary="Add a room",
+        description="A room with a capacity of at least 1; listed by GET /rooms once the rooms view has it.",
         tags=["rooms"],
         example={"name": "Blue room", "capacity": 8, "location": "2nd floor"},
     ),

@@ -19,6 +19,7 @@ routes = [
         one_statement=True,
         operation_id="registerRestaurant",
         summary="Register a restaurant with its menu",
+        description="Opening hours are local to `timezone`; a `close` earlier than `open` runs past midnight.",
         tags=["restaurants"],
         example={
             "name": "Pizza Roma",

@@ -26,6 +26,7 @@ class HistoryPage(msgspec.Struct, frozen=True):
     "/users/{user_id:str}/reservation-history",
     tags=["reservations"],
     summary="Every change a user made to reservations, newest first",
+    description="One entry per change (registered, changed, cancelled); `previous_*` are set for `changed` only.",
     operation_id="getReservationHistory",
     opt=view_read(),
 )

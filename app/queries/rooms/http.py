@@ -20,7 +20,14 @@ class RoomPage(msgspec.Struct, frozen=True):
     next_cursor: str | None
 
 
-@get("/rooms", tags=["rooms"], summary="List rooms by name", operation_id="listRooms", opt=view_read())
+@get(
+    "/rooms",
+    tags=["rooms"],
+    summary="List rooms by name",
+    description="Every room, by name, keyset-paginated.",
+    operation_id="listRooms",
+    opt=view_read(),
+)
 async def list_rooms(
     services: ServicesDep,
     x_min_position: MinPosition = None,

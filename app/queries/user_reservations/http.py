@@ -32,6 +32,7 @@ class UserReservationPage(msgspec.Struct, frozen=True):
     "/users/{user_id:str}/reservations",
     tags=["reservations"],
     summary="A user's reservations, soonest start first",
+    description="The user's reservations, soonest start first; `status` keeps only active or cancelled ones.",
     operation_id="listUserReservations",
     opt=view_read(),
 )

@@ -19,7 +19,7 @@ from app.infra.clock import SystemClock
 from app.infra.db import Pool
 from app.infra.outbox import ORIGIN, Position, committed_head, read_committed
 from app.infra.unit_of_work import UnitOfWork
-from tests.food import consumer, courier, details_when, place, restaurant, state
+from tests.food import consumer, courier, details_when, every_saga_path, place, restaurant, state
 from tests.helpers import assert_view_equals_rebuild, wait_for_subscriptions
 
 READY_BY = "2027-06-01T12:30:00Z"
@@ -214,11 +214,31 @@ async def snapshot(pool: Pool) -> dict[str, list[str]]:
     return result
 
 
+SAGA_EVENTS = {
+    "orders.order_placed",
+    "accounting.payment_authorized",
+    "accounting.payment_declined",
+    "accounting.payment_reversed",
+    "accounting.payment_settled",
+    "kitchen.ticket_created",
+    "kitchen.ticket_accepted",
+    "kitchen.ticket_cancelled",
+    "delivery.courier_assigned",
+    "delivery.delivery_picked_up",
+    "delivery.delivery_delivered",
+    "delivery.delivery_cancelled",
+    "orders.order_cancelled",
+    "orders.order_state_changed",
+}
+
+
 async def test_redelivering_every_event_to_every_subscriber_changes_nothing(client: Any, pool: Pool) -> None:
+    await every_saga_path(client)
     head = await _head(pool)
     names = [s.name for s in subscribers.ALL]
     await wait_for_subscriptions(pool, head, names)
     await wait_for_subscriptions(pool, await _head(pool), names)  # saga steps appended more
+    assert SAGA_EVENTS <= {r["type"] for r in await pool.fetch("SELECT DISTINCT type FROM command.outbox")}
     before = await snapshot(pool)
     position = ORIGIN
     while True:
@@ -235,6 +255,7 @@ async def test_redelivering_every_event_to_every_subscriber_changes_nothing(clie
 
 
 async def test_food_views_rebuilt_from_zero_equal_the_live_ones(client: Any, pool: Pool) -> None:
+    await every_saga_path(client)
     head = await _head(pool)
     await wait_for_subscriptions(pool, head, [*subscribers.VIEWS])
     for name in ("order_details", "order_history", "available_restaurants"):

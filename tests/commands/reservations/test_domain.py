@@ -8,9 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.commands.reservations import domain
-from app.config import SettingsError, load_settings
 from app.errors import Conflict, Invalid
-from app.infra.outbox import Position
 
 T0 = datetime(2027, 1, 1, 9, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -44,19 +42,3 @@ def test_stale_version_and_cancelled_reservations_conflict() -> None:
         domain.cancel(cancelled, T0)
     with pytest.raises(Conflict):
         domain.change(cancelled, room_id=None, start=T0, end=None, expected_version=None, at=T0)
-
-
-def test_position_tokens_round_trip_and_order() -> None:
-    assert Position.parse(Position(12, 7).token()) == Position(12, 7)
-    assert Position(2, 1) > Position(1, 99)
-    for bad in ("", "1", "a.b", "1.-2", "1.2.3"):
-        with pytest.raises(ValueError):
-            Position.parse(bad)
-
-
-def test_bad_settings_stop_start_up_with_a_reason() -> None:
-    with pytest.raises(SettingsError, match="PORT"):
-        load_settings({"PORT": "eighty"})
-    with pytest.raises(SettingsError, match="RUN_SUBSCRIPTIONS"):
-        load_settings({"RUN_SUBSCRIPTIONS": "perhaps"})
-    assert load_settings({"PORT": "9000"}).port == 9000

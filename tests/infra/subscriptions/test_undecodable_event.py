@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import anyio
 import pytest
 
 from app import subscribers
 from app.infra.db import Pool
 from app.infra.outbox import Position
 from app.infra.rebuild import RebuildError, rebuild
-from tests.helpers import add_room, wait_for_subscriptions, wait_for_views
+from tests.helpers import add_room, async_equals, eventually, wait_for_subscriptions, wait_for_views
 
 ROOM_VIEWS = sorted(
     s.name for s in subscribers.ALL if "reservations.room_added" in s.handled_types
@@ -48,9 +47,11 @@ async def test_an_undecodable_event_stops_only_its_subscribers_until_it_is_fixed
     assert row is not None
     broken_at = Position(row["xid"], row["id"])
     await pool.execute(APPEND, "future.something_new", json.dumps({"type": "future.something_new"}))
-    with anyio.fail_after(10):
-        while set(await stalled(client)) != set(ROOM_VIEWS):
-            await anyio.sleep(0.05)
+
+    async def all_room_views_stalled() -> bool:
+        return set(await stalled(client)) == set(ROOM_VIEWS)
+
+    await eventually(all_room_views_stalled, timeout=10)
     await add_room(client, "after")
     consumer = (await client.post("/consumers", json={"name": "past the bad row"})).json()
 
@@ -76,10 +77,6 @@ async def test_an_undecodable_event_stops_only_its_subscribers_until_it_is_fixed
         "location": None,
     }
     await pool.execute("UPDATE command.outbox SET payload = $3::jsonb WHERE xid = $1 AND id = $2", *broken_at, json.dumps(fixed))
-    with anyio.fail_after(15):
-        while await room_names(client) != ["after", "before", "fixed"]:
-            await anyio.sleep(0.05)
-    with anyio.fail_after(5):
-        while await stalled(client):
-            await anyio.sleep(0.05)
+    await eventually(async_equals(lambda: room_names(client), ["after", "before", "fixed"]), timeout=15)
+    await eventually(async_equals(lambda: stalled(client), {}))
     assert (await client.get("/health/ready")).status_code == 200

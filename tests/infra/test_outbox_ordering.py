@@ -16,11 +16,10 @@ import pytest
 from app.events.reservations import RoomAdded
 from app.infra import outbox
 from app.infra.bus import EventBus
-from app.infra.consistency import ViewPositions
 from app.infra.db import Connection, Pool
 from app.infra.outbox import Envelope
-from app.infra.subscriptions import Subscription, SubscriptionHost
-from tests.helpers import background
+from app.infra.subscriptions import Subscription
+from tests.helpers import async_equals, eventually, running_host
 
 
 async def record(conn: Connection, batch: Sequence[Envelope]) -> None:
@@ -33,17 +32,8 @@ async def record(conn: Connection, batch: Sequence[Envelope]) -> None:
 @pytest.fixture(scope="module")
 async def recorder(pool: Pool, database_url: str) -> AsyncIterator[EventBus]:
     await pool.execute("CREATE TABLE query.seen (name text, xid bigint, id bigint)")
-    bus = EventBus()
-    host = SubscriptionHost(
-        [Subscription("recorder", record, schema="query", batch_size=3)],
-        pool,
-        database_url,
-        bus,
-        ViewPositions(),
-        standby_retry_s=0.2,
-    )
-    async with background(host.run()):
-        yield bus
+    async with running_host([Subscription("recorder", record, schema="query", batch_size=3)], pool, database_url) as host:
+        yield host.bus
 
 
 def room(name: str) -> RoomAdded:
@@ -53,12 +43,6 @@ def room(name: str) -> RoomAdded:
 async def seen(pool: Pool, prefix: str) -> list[str]:
     rows = await pool.fetch("SELECT name FROM query.seen WHERE name LIKE $1 ORDER BY xid, id", prefix + "%")
     return [r["name"] for r in rows]
-
-
-async def eventually(pool: Pool, prefix: str, expected: list[str], timeout: float = 5.0) -> None:
-    with anyio.fail_after(timeout):
-        while await seen(pool, prefix) != expected:
-            await anyio.sleep(0.02)
 
 
 async def test_late_commit_is_delivered_after_it_commits_and_exactly_once(
@@ -80,7 +64,7 @@ async def test_late_commit_is_delivered_after_it_commits_and_exactly_once(
         await tx_a.commit()
         recorder.committed()
         # Ordered by commit-safe position: A's xid is lower, so A comes first.
-        await eventually(pool, "gap-", ["gap-A1", "gap-A2", "gap-B"])
+        await eventually(async_equals(lambda: seen(pool, "gap-"), ["gap-A1", "gap-A2", "gap-B"]))
         await anyio.sleep(0.3)
         assert await seen(pool, "gap-") == ["gap-A1", "gap-A2", "gap-B"]
     finally:
@@ -100,7 +84,7 @@ async def test_rolled_back_transaction_delivers_nothing(pool: Pool, database_url
         recorder.committed()
         await tx_a.rollback()
         recorder.committed()
-        await eventually(pool, "rb-", ["rb-B"])
+        await eventually(async_equals(lambda: seen(pool, "rb-"), ["rb-B"]))
         await anyio.sleep(0.3)
         assert await seen(pool, "rb-") == ["rb-B"]
     finally:
@@ -122,9 +106,11 @@ async def test_many_concurrent_writers_lose_nothing(pool: Pool, recorder: EventB
     async with anyio.create_task_group() as tg:
         for i in range(6):
             tg.start_soon(write, names[i::6])
-    with anyio.fail_after(10):
-        while len(await seen(pool, "many-")) < len(names):
-            await anyio.sleep(0.05)
+
+    async def all_seen() -> bool:
+        return len(await seen(pool, "many-")) >= len(names)
+
+    await eventually(all_seen, timeout=10)
     await anyio.sleep(0.3)
     delivered = await seen(pool, "many-")
     assert sorted(delivered) == names  # every one, none twice

@@ -6,15 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import anyio
-
 from app.events.reservations import RoomAdded
-from app.infra.bus import EventBus
-from app.infra.consistency import ViewPositions
 from app.infra.db import Connection, Pool
 from app.infra.outbox import Envelope
-from app.infra.subscriptions import State, Subscription, SubscriptionHost
-from tests.helpers import add_room, background
+from app.infra.subscriptions import State, Subscription
+from tests.helpers import add_room, async_equals, eventually, running_host
 
 broken = {"on": True}
 
@@ -39,31 +35,17 @@ async def names(pool: Pool, table: str) -> list[str]:
 
 async def test_failing_subscriber_stalls_visibly_and_resumes_without_skipping(client: Any, pool: Pool, database_url: str) -> None:
     await pool.execute("CREATE TABLE query.fragile_seen (name text); CREATE TABLE query.sturdy_seen (name text)")
-    bus = EventBus()
-    host = SubscriptionHost(
-        [Subscription("fragile", fragile, schema="query"), Subscription("sturdy", sturdy, schema="query")],
-        pool,
-        database_url,
-        bus,
-        ViewPositions(),
-        standby_retry_s=0.1,
-    )
-    async with background(host.run()):
-        with anyio.fail_after(5):
-            while len(host.runners) < 2:
-                await anyio.sleep(0.02)
+    subscriptions = [Subscription("fragile", fragile, schema="query"), Subscription("sturdy", sturdy, schema="query")]
+    async with running_host(subscriptions, pool, database_url) as host:
+        await eventually(lambda: len(host.runners) == 2)
         for runner in host.runners.values():
             runner.retry_base_s, runner.stall_after = 0.01, 3
         for name in ("before", "poison", "after"):
             await add_room(client, name)
-            bus.committed()
-        with anyio.fail_after(5):
-            while host.runners["fragile"].stats.state is not State.STALLED:
-                await anyio.sleep(0.02)
+            host.bus.committed()
+        await eventually(lambda: host.runners["fragile"].stats.state is State.STALLED)
         # The other subscriber is not held back by the stalled one.
-        with anyio.fail_after(5):
-            while await names(pool, "sturdy_seen") != ["before", "poison", "after"]:
-                await anyio.sleep(0.02)
+        await eventually(async_equals(lambda: names(pool, "sturdy_seen"), ["before", "poison", "after"]))
         assert await names(pool, "fragile_seen") == ["before"]
 
         ready = await client.get("/health/ready")
@@ -74,8 +56,6 @@ async def test_failing_subscriber_stalls_visibly_and_resumes_without_skipping(cl
         assert 'subscription_stalled{subscription="rooms"} 0' in metrics
 
         broken["on"] = False
-        with anyio.fail_after(10):
-            while await names(pool, "fragile_seen") != ["before", "poison", "after"]:
-                await anyio.sleep(0.02)
+        await eventually(async_equals(lambda: names(pool, "fragile_seen"), ["before", "poison", "after"]), timeout=10)
         assert host.runners["fragile"].stats.state is State.RUNNING
         assert (await client.get("/health/ready")).status_code == 200

@@ -14,6 +14,7 @@ import httpx
 
 from app import subscribers
 from app.infra.db import Pool
+from tests.helpers import eventually
 from tests.processes import ServerProcess
 
 
@@ -70,12 +71,12 @@ async def test_two_processes_share_the_work_and_take_over(database_url: str, poo
             survivor = second if owner is first else first
             owner.kill()
             killed_at = time.monotonic()
-            with anyio.fail_after(10):
-                while True:
-                    now_owned = subscription_metric(await metrics_of(http, survivor), "subscription_owned")
-                    if all(now_owned.get(name) == 1 for name in subscribers.VIEWS):
-                        break
-                    await anyio.sleep(0.05)
+
+            async def survivor_owns_every_view() -> bool:
+                now_owned = subscription_metric(await metrics_of(http, survivor), "subscription_owned")
+                return all(now_owned.get(name) == 1 for name in subscribers.VIEWS)
+
+            await eventually(survivor_owns_every_view, timeout=10)
             takeover_s = time.monotonic() - killed_at
             assert takeover_s < 5, f"takeover took {takeover_s:.1f}s"
 
@@ -117,12 +118,11 @@ async def test_workers_serve_one_port_and_read_their_writes(database_url: str, t
                     )
                 assert seen.status_code == 200
                 assert len(seen.json()["items"]) == i + 1
-            with anyio.fail_after(10):
-                while True:  # once both workers hold their locks, each view has one owner
-                    r = await http.get(f"{server.url}/health/ready")
-                    if r.status_code == 200:
-                        break
-                    await anyio.sleep(0.1)
+
+            async def ready() -> bool:  # once both workers hold their locks, each view has one owner
+                return (await http.get(f"{server.url}/health/ready")).status_code == 200
+
+            await eventually(ready, timeout=10)
     finally:
         server.stop()
     log = (tmp_path / "workers.log").read_text()

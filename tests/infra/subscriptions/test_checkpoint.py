@@ -10,17 +10,14 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio
 import asyncpg
 import pytest
 
 from app.events.reservations import RoomAdded
-from app.infra.bus import EventBus
-from app.infra.consistency import ViewPositions
 from app.infra.db import Connection, Pool
 from app.infra.outbox import Envelope, Position, committed_head
-from app.infra.subscriptions import CheckpointMoved, Subscription, SubscriptionHost, apply_batch, ensure_checkpoint
-from tests.helpers import add_room, background
+from app.infra.subscriptions import CheckpointMoved, Subscription, apply_batch, ensure_checkpoint
+from tests.helpers import add_room, async_equals, eventually, running_host
 
 BATCH = [
     Envelope(
@@ -101,25 +98,21 @@ async def commit_setting(conn: Connection, batch: Sequence[Envelope]) -> None:
 
 async def test_views_commit_without_waiting_for_the_wal_process_managers_wait(client: Any, pool: Pool, database_url: str) -> None:
     await pool.execute("CREATE TABLE query.commit_waits (setting text); CREATE TABLE command.commit_waits (setting text)")
-    host = SubscriptionHost(
-        [
-            Subscription("a view", commit_setting, schema="query"),
-            Subscription("a process manager", schema="command", react=lambda uow, batch: commit_setting(uow.conn, batch)),
-        ],
-        pool,
-        database_url,
-        EventBus(),
-        ViewPositions(),
-        standby_retry_s=0.1,
-    )
-    async with background(host.run()):
+    subscriptions = [
+        Subscription("a view", commit_setting, schema="query"),
+        Subscription("a process manager", schema="command", react=lambda uow, batch: commit_setting(uow.conn, batch)),
+    ]
+
+    async def both_applied() -> bool:
+        counts = await pool.fetchrow(
+            "SELECT (SELECT count(*) FROM query.commit_waits), (SELECT count(*) FROM command.commit_waits)"
+        )
+        return all(counts)
+
+    async with running_host(subscriptions, pool, database_url) as host:
         await add_room(client, "waits")
         host.bus.committed()
-        with anyio.fail_after(5):
-            while not (await pool.fetchval("SELECT count(*) FROM query.commit_waits")) or not (
-                await pool.fetchval("SELECT count(*) FROM command.commit_waits")
-            ):
-                await anyio.sleep(0.02)
+        await eventually(both_applied)
     assert {r["setting"] for r in await pool.fetch("SELECT setting FROM query.commit_waits")} == {"off"}
     assert {r["setting"] for r in await pool.fetch("SELECT setting FROM command.commit_waits")} == {"on"}
 
@@ -141,44 +134,25 @@ async def test_a_checkpoint_moved_by_another_runner_is_reloaded_and_nothing_appl
     await pool.execute("CREATE TABLE query.picky_seen (name text)")
     head = await committed_head(pool)  # rooms other tests added are not this test's
     await pool.execute("INSERT INTO command.subscriptions (name, xid, id) VALUES ('picky', $1, $2)", head.xid, head.id)
-    host = SubscriptionHost(
-        [Subscription("picky", picky, schema="query", batch_size=1)],
-        pool,
-        database_url,
-        EventBus(),
-        ViewPositions(),
-        standby_retry_s=0.1,
-    )
 
     async def seen() -> list[str]:
         return [r["name"] for r in await pool.fetch("SELECT name FROM query.picky_seen ORDER BY ctid")]
 
-    async with background(host.run()):
-        with anyio.fail_after(5):
-            while "picky" not in host.runners:
-                await anyio.sleep(0.02)
-        runner = host.runners["picky"]
+    async with running_host([Subscription("picky", picky, schema="query", batch_size=1)], pool, database_url) as host:
+        runner = await eventually(lambda: host.runners.get("picky"))
         runner.retry_base_s = runner.retry_max_s = 0.02
         await add_room(client, "a")
         host.bus.committed()
-        with anyio.fail_after(5):
-            while await seen() != ["a"]:
-                await anyio.sleep(0.02)
+        await eventually(async_equals(seen, ["a"]))
         await add_room(client, "b")
         c = await add_room(client, "c")
         host.bus.committed()
-        with anyio.fail_after(5):
-            while runner.stats.failures < 3:  # b keeps failing, c waits behind it
-                await anyio.sleep(0.02)
+        await eventually(lambda: runner.stats.failures >= 3)  # b keeps failing, c waits behind it
         # Another runner (say, a rolling deploy's) applied b and c and moved the checkpoint.
         moved = Position.parse(c["position"])
         await pool.execute("UPDATE command.subscriptions SET xid = $1, id = $2 WHERE name = 'picky'", moved.xid, moved.id)
-        with anyio.fail_after(5):
-            while runner.stats.checkpoint_conflicts == 0:
-                await anyio.sleep(0.02)
+        await eventually(lambda: runner.stats.checkpoint_conflicts > 0)
         d = await add_room(client, "d")
         host.bus.committed()
-        with anyio.fail_after(5):
-            while runner.persisted != Position.parse(d["position"]):
-                await anyio.sleep(0.02)
+        await eventually(lambda: runner.persisted == Position.parse(d["position"]))
     assert await seen() == ["a", "d"]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID, uuid4
 
+from app.events.orders import OrderPlaced
 from tests.helpers import eventually
 
 ALL_WEEK = [{"day": d, "open": "00:00", "close": "00:00"} for d in range(7)]  # open == close: 24 h
@@ -108,3 +112,18 @@ async def every_saga_path(client: Any) -> None:
 async def _accepted(response: Any) -> bool:
     """Delivery learns the food is ready from an event: pickup answers 409 until it has."""
     return bool((await response).status_code == 200)
+
+
+def order_placed(consumer_id: UUID, total: str) -> OrderPlaced:
+    """An OrderPlaced event as the orders module would append it (for driving reactions)."""
+    return OrderPlaced(
+        order_id=uuid4(),
+        consumer_id=consumer_id,
+        restaurant_id=uuid4(),
+        restaurant_name="R",
+        line_items=[],
+        total=Decimal(total),
+        delivery_address="here",
+        version=1,
+        at=datetime(2027, 1, 1, tzinfo=UTC),
+    )

@@ -9,18 +9,7 @@ import msgspec
 
 from app.infra.consistency import ViewRead
 from app.infra.money import money
-
-
-class Named(msgspec.Struct, frozen=True):
-    id: UUID
-    name: str
-
-
-class Line(msgspec.Struct, frozen=True):
-    menu_item_id: str
-    name: str
-    price: str
-    quantity: int
+from app.queries.order_documents import Line, Named, lines
 
 
 class Payment(msgspec.Struct, frozen=True):
@@ -54,14 +43,6 @@ class OrderDetails(msgspec.Struct, frozen=True):
 
 
 ONE = "SELECT * FROM query.order_details WHERE id = $1 AND consumer_id IS NOT NULL"
-
-
-_lines = msgspec.json.Decoder(list[Line])
-
-
-def lines(raw: str) -> list[Line]:
-    """The jsonb a projector stored from the event's lines (prices already strings)."""
-    return _lines.decode(raw)
 
 
 async def order(read: ViewRead, order_id: UUID) -> OrderDetails | None:

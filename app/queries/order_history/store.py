@@ -15,7 +15,7 @@ import msgspec
 
 from app.infra.consistency import ViewRead
 from app.infra.money import money
-from app.queries.order_details.store import Line, Named, lines
+from app.queries.order_documents import Line, Named, lines
 
 
 class OrderSummary(msgspec.Struct, frozen=True):

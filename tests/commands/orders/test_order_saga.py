@@ -14,12 +14,11 @@ from app import subscribers
 from app.commands.accounting import process as accounting
 from app.commands.accounting import store as accounting_store
 from app.commands.orders import process as orders_process
-from app.events.orders import OrderPlaced
 from app.infra.clock import SystemClock
 from app.infra.db import Pool
 from app.infra.outbox import ORIGIN, Position, committed_head, read_committed
 from app.infra.unit_of_work import UnitOfWork
-from tests.food import consumer, courier, details_when, every_saga_path, place, restaurant, state
+from tests.food import consumer, courier, details_when, every_saga_path, order_placed, place, restaurant, state
 from tests.helpers import assert_view_equals_rebuild, wait_for_subscriptions
 
 READY_BY = "2027-06-01T12:30:00Z"
@@ -289,22 +288,10 @@ async def test_accounting_decides_a_run_of_orders_as_one_at_a_time_would(pool: P
     the credit left moves with each decision, a consumer without an account is declined,
     and an order that already has a payment is left alone."""
     ada, bob, ghost = uuid4(), uuid4(), uuid4()
-    at = datetime(2027, 1, 1, tzinfo=UTC)
 
-    def placed(consumer_id: UUID, total: str) -> OrderPlaced:
-        return OrderPlaced(
-            order_id=uuid4(),
-            consumer_id=consumer_id,
-            restaurant_id=uuid4(),
-            restaurant_name="R",
-            line_items=[],
-            total=Decimal(total),
-            delivery_address="here",
-            version=1,
-            at=at,
-        )
-
-    run = [placed(ada, "12.50"), placed(bob, "50.00"), placed(ada, "12.50"), placed(ghost, "1.00"), placed(ada, "12.50")]
+    run = [
+        order_placed(c, total) for c, total in ((ada, "12.50"), (bob, "50.00"), (ada, "12.50"), (ghost, "1.00"), (ada, "12.50"))
+    ]
     async with pool.acquire() as conn:
         transaction = conn.transaction()  # rolled back: nothing left behind for other tests
         await transaction.start()

@@ -50,6 +50,10 @@ def app_from_environment() -> Litestar:
     return create_app(settings)
 
 
+# A command's body is a few KiB; anything past this is answered 413 unread.
+MAX_BODY_BYTES = 1024 * 1024
+
+
 def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     head = head_revision()
 
@@ -81,7 +85,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         services: Services = request.app.state.services
         return services
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *reservations_commands.routes,
             *rooms.routes,
@@ -100,7 +104,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[RequestMetrics],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="Rooms and food ordering (CQRS monolith)",
@@ -109,4 +112,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             render_plugins=[OpenAPIDocument()],
         ),
         logging_config=None,
+        request_max_body_size=MAX_BODY_BYTES,
     )
+    # Outside Litestar's routing: requests that match no route (404, 405) are counted,
+    # logged and given a request id like the others.
+    app.asgi_handler = RequestMetrics(app.asgi_handler)
+    return app

@@ -26,15 +26,16 @@ async def authorize_or_decline(uow: UnitOfWork, orders: Sequence[OrderPlaced]) -
     decisions = domain.decide(orders, available, decided)
     if not decisions:
         return
+    now = uow.now()
     for d in decisions:
         o = d.order
         if d.authorized:
-            uow.emit(PaymentAuthorized(order_id=o.order_id, consumer_id=o.consumer_id, amount=o.total, at=o.at))
+            uow.emit(PaymentAuthorized(order_id=o.order_id, consumer_id=o.consumer_id, amount=o.total, at=now))
         else:
             uow.emit(
-                PaymentDeclined(order_id=o.order_id, consumer_id=o.consumer_id, amount=o.total, reason=d.reason or "", at=o.at)
+                PaymentDeclined(order_id=o.order_id, consumer_id=o.consumer_id, amount=o.total, reason=d.reason or "", at=now)
             )
-    await store.record_payments(uow, decisions)
+    await store.record_payments(uow, decisions, now)
 
 
 async def close(uow: UnitOfWork, order_id: UUID, status: str, at: datetime) -> None:

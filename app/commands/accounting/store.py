@@ -55,14 +55,14 @@ async def standing(
     return available, {r["decided"] for r in rows if r["decided"] is not None}
 
 
-async def record_payments(uow: UnitOfWork, decisions: Sequence[Decision]) -> None:
+async def record_payments(uow: UnitOfWork, decisions: Sequence[Decision], at: datetime) -> None:
     """The payments and the events emitted so far, in one statement."""
     columns = (
         [d.order.order_id for d in decisions],
         [d.order.consumer_id for d in decisions],
         [d.order.total for d in decisions],
         ["authorized" if d.authorized else "declined" for d in decisions],
-        [d.order.at for d in decisions],
+        [at] * len(decisions),
     )
     await uow.write_with_events(Write(RECORD, columns))
 

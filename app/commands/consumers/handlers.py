@@ -6,17 +6,17 @@ from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from msgspec import Meta
 
 from app.commands.consumers import store
 from app.events.consumers import ConsumerRegistered
 from app.infra.clock import uuid7
 from app.infra.money import Money, money, parse_money
 from app.infra.unit_of_work import UnitOfWork
+from app.infra.web.decoding import text
 
 
 class RegisterConsumer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    name: Annotated[str, text(200)]
     credit_limit: Money = "1000.00"
 
 

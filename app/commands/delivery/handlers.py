@@ -7,7 +7,6 @@ from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from msgspec import Meta
 
 from app.commands.delivery import domain, store
 from app.errors import NotFound
@@ -20,10 +19,11 @@ from app.events.delivery import (
 )
 from app.infra.clock import uuid7
 from app.infra.unit_of_work import UnitOfWork
+from app.infra.web.decoding import text
 
 
 class RegisterCourier(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    name: Annotated[str, text(200)]
     available: bool = True
 
 

@@ -6,9 +6,8 @@ from uuid import UUID
 
 from app.errors import Conflict, NotFound
 
-# A ticket waits for the order's payment, is dropped when it is declined, and only then
-# exists for the kitchen.
-NOT_YET_A_TICKET = ("AWAITING_PAYMENT", "REJECTED")
+# A ticket waits for the order's payment; only then does it exist for the kitchen.
+NOT_YET_A_TICKET = "AWAITING_PAYMENT"
 # What the saga may cancel: a ticket that is open (and so reported as cancelled).
 OPEN = ("CREATED", "ACCEPTED", "PREPARING", "READY_FOR_PICKUP")
 
@@ -22,8 +21,10 @@ STEPS = {
 
 def advance(order_id: UUID, status: str | None, step: str) -> str:
     """The status a ticket in `status` (None: no ticket) moves to on `step`, or a refusal."""
-    if status is None or status in NOT_YET_A_TICKET:
+    if status is None or status == NOT_YET_A_TICKET:
         raise NotFound(f"there is no kitchen ticket for order {order_id}")
+    if status == "REJECTED":
+        raise Conflict(f"order {order_id} was rejected (its payment was declined)", ticket_status=status)
     required, target = STEPS[step]
     if status != required:
         raise Conflict(f"a ticket in status {status} cannot go to {target}", ticket_status=status)

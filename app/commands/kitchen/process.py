@@ -18,11 +18,12 @@ from app.infra.unit_of_work import UnitOfWork
 async def open_paid(uow: UnitOfWork, paid: Sequence[PaymentAuthorized]) -> None:
     """Open the tickets of `paid` and report them, in event order: two round trips for
     the whole run instead of two per payment."""
-    opened = await store.open_paid(uow.conn, [(e.order_id, e.at) for e in paid])
+    now = uow.now()
+    opened = await store.open_paid(uow.conn, [(e.order_id, now) for e in paid])
     for e in paid:
         restaurant_id = opened.pop(e.order_id, None)  # once, even if a payment came twice
         if restaurant_id is not None:
-            uow.emit(TicketCreated(order_id=e.order_id, restaurant_id=restaurant_id, at=e.at))
+            uow.emit(TicketCreated(order_id=e.order_id, restaurant_id=restaurant_id, at=now))
 
 
 async def cancel(uow: UnitOfWork, e: OrderCancelled) -> None:

@@ -14,10 +14,11 @@ from app.events.orders import OrderCancelled, OrderPlaced
 from app.infra.clock import uuid7
 from app.infra.money import money
 from app.infra.unit_of_work import UnitOfWork
+from app.infra.web.decoding import text
 
 
 class LineItemIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    menu_item_id: Annotated[str, Meta(min_length=1, max_length=100)]
+    menu_item_id: Annotated[str, text(100)]
     quantity: Annotated[int, Meta(ge=1, le=10_000)]
 
 
@@ -25,7 +26,7 @@ class PlaceOrder(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     consumer_id: UUID
     restaurant_id: UUID
     line_items: Annotated[list[LineItemIn], Meta(min_length=1, max_length=100)]
-    delivery_address: Annotated[str, Meta(min_length=1, max_length=500)]
+    delivery_address: Annotated[str, text(500)]
 
 
 class CancelOrder(msgspec.Struct, frozen=True):

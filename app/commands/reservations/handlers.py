@@ -15,16 +15,17 @@ from app.errors import NotFound, invalid
 from app.events.reservations import RoomAdded
 from app.infra.clock import uuid7
 from app.infra.unit_of_work import UnitOfWork
-from app.infra.web.decoding import AwareDatetime
+from app.infra.web.decoding import AwareDatetime, text
 
-RoomName = Annotated[str, Meta(min_length=1, max_length=200, examples=["Blue room"])]
-UserId = Annotated[str, Meta(min_length=1, max_length=100, examples=["alice"])]
+RoomName = Annotated[str, text(200, examples=["Blue room"])]
+# A user id is a path segment when read back (GET /users/{user_id}/...): no "/".
+UserId = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[^/\x00]*$", examples=["alice"])]
 
 
 class AddRoom(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: RoomName
     capacity: Annotated[int, Meta(ge=1, le=2_147_483_647)]
-    location: Annotated[str, Meta(max_length=500)] | None = None
+    location: Annotated[str, text(500, min_length=0)] | None = None
 
 
 class ReserveRoom(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -42,7 +43,7 @@ class ChangeReservation(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     room_id: UUID | None = None
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
-    expected_version: int | None = None
+    expected_version: Annotated[int, Meta(ge=1, le=2_147_483_647)] | None = None
 
     def check(self) -> None:
         if self.room_id is None and self.start is None and self.end is None:

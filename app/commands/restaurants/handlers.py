@@ -14,6 +14,7 @@ from app.events.restaurants import MenuItem, MenuRevised, OpeningWindow, Restaur
 from app.infra.clock import uuid7
 from app.infra.money import Money, money, parse_money
 from app.infra.unit_of_work import UnitOfWork
+from app.infra.web.decoding import text
 
 HourMinute = Annotated[str, Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, 00:00-23:59", examples=["09:30"])]
 
@@ -25,18 +26,18 @@ class OpeningWindowIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class MenuItemIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    id: Annotated[str, Meta(min_length=1, max_length=100)]
-    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    id: Annotated[str, text(100)]
+    name: Annotated[str, text(200)]
     price: Money
 
 
-TimeZoneName = Annotated[str, Meta(min_length=1, max_length=100, description="an IANA time zone name", examples=["Europe/Paris"])]
+TimeZoneName = Annotated[str, text(100, description="an IANA time zone name", examples=["Europe/Paris"])]
 Menu = Annotated[list[MenuItemIn], Meta(max_length=1000)]
 
 
 class RegisterRestaurant(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=200)]
-    address: Annotated[str, Meta(min_length=1, max_length=500)]
+    name: Annotated[str, text(200)]
+    address: Annotated[str, text(500)]
     lat: Annotated[float, Meta(ge=-90, le=90)]
     lon: Annotated[float, Meta(ge=-180, le=180)]
     delivery_radius_km: Annotated[float, Meta(gt=0, le=1000)]

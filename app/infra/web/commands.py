@@ -27,7 +27,7 @@ from litestar.handlers import HTTPRouteHandler
 from app.errors import Refusal
 from app.infra import idempotency
 from app.infra.web import pipeline
-from app.infra.web.decoding import decode
+from app.infra.web.decoding import check_time, decode
 from app.infra.web.openapi import OperationDoc
 from app.infra.web.problems import BadRequest, refusal_status
 from app.infra.web.services import Services
@@ -124,6 +124,7 @@ def command(
     decoder = msgspec.json.Decoder(body_type) if body_type is not None else None
     body_fields = [f.name for f in msgspec.structs.fields(body_type)] if body_type is not None else []
     check = getattr(command_type, "check", None)
+    times = [f.name for f in msgspec.structs.fields(command_type) if "datetime" in repr(f.type)]
     takes_key = method == "POST"
 
     async def endpoint(request: Request[Any, Any, Any]) -> Response[Any]:
@@ -138,6 +139,9 @@ def command(
                 body = decode(decoder, await request.body())
                 values.update((name, getattr(body, name)) for name in body_fields)
             cmd = command_type(**values)
+        for name in times:
+            if (value := getattr(cmd, name)) is not None:
+                check_time(value, name)
         if check is not None:
             cmd.check()
         answer = await pipeline.run(

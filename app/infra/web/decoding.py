@@ -4,7 +4,7 @@ declared on its field (length, range, pattern) is a 422, each naming the field."
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 import msgspec
@@ -14,6 +14,15 @@ from app.infra.web.problems import BadRequest
 
 # Timestamps must carry an offset; a naive one is a 400 like any wrong type.
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+# Text PostgreSQL can store: anything but the NUL character (a 422 naming the field).
+NO_NUL = r"^[^\x00]*$"
+
+# What a timestamp's UTC value may be: a day inside what Python's datetime holds, so that
+# shifting it to any time zone (the restaurants' opening hours) or to UTC (PostgreSQL)
+# cannot overflow.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 T = TypeVar("T")
 
@@ -33,6 +42,11 @@ def _field(message: str) -> tuple[str, str]:
     return where or "body", text
 
 
+def text(max_length: int, min_length: int = 1, description: str | None = None, examples: list[str] | None = None) -> msgspec.Meta:
+    """The limits of a text field: its length, and no NUL character."""
+    return msgspec.Meta(min_length=min_length, max_length=max_length, pattern=NO_NUL, description=description, examples=examples)
+
+
 def decode(decoder: msgspec.json.Decoder[T], raw: bytes) -> T:
     try:
         return decoder.decode(raw)
@@ -46,13 +60,31 @@ def decode(decoder: msgspec.json.Decoder[T], raw: bytes) -> T:
         ) from None
     except msgspec.DecodeError as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise BadRequest("the request body is not valid UTF-8") from None
+    except RecursionError:
+        raise BadRequest("the request body is nested too deeply") from None
+
+
+def check_time(value: datetime, field_name: str) -> datetime:
+    """A 422 for a timestamp whose UTC value is outside EARLIEST..LATEST."""
+    try:
+        inside = EARLIEST <= value.astimezone(UTC) <= LATEST
+    except OverflowError:
+        inside = False
+    if not inside:
+        raise Invalid(
+            f"{field_name}: outside the timestamps this service stores",
+            errors=[{"field": field_name, "message": "UTC value must be within 0001-01-02 and 9999-12-30"}],
+        )
+    return value
 
 
 def aware(value: datetime, field_name: str) -> datetime:
-    """Query parameters are not covered by AwareDatetime: check the offset here."""
+    """Query parameters are not covered by AwareDatetime: check the offset and the range here."""
     if value.tzinfo is None:
         raise BadRequest(
             f"{field_name} must be an RFC 3339 timestamp with an offset",
             errors=[{"field": field_name, "message": "timestamp needs an offset, e.g. Z"}],
         )
-    return value
+    return check_time(value, field_name)

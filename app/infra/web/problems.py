@@ -4,6 +4,7 @@ raised it (a domain refusal, the edge's own checks, Litestar's routing), in one 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -62,13 +63,15 @@ def refusal_body(refusal: Refusal, instance: str) -> dict[str, Any]:
 
 
 class Problem(Exception):
-    """A refusal only the HTTP edge makes (a malformed request, a position not reached)."""
+    """A refusal only the HTTP edge makes (a malformed request, a position not reached);
+    `headers` go with the answer."""
 
     status = 400
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers
         self.extra = extra
 
 
@@ -78,6 +81,12 @@ class BadRequest(Problem):
 
 class PreconditionFailed(Problem):
     status = 412
+
+
+class NotInView(Problem):
+    """An id a view does not hold (answered with the view's position, like any read)."""
+
+    status = 404
 
 
 class StoredProblem(Exception):
@@ -97,7 +106,7 @@ def _answer(status: int, body: dict[str, Any], headers: dict[str, str] | None = 
 
 
 def on_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[bytes]:
-    return _answer(exc.status, problem_body(exc.status, exc.detail, request.url.path, **exc.extra))
+    return _answer(exc.status, problem_body(exc.status, exc.detail, request.url.path, **exc.extra), exc.headers)
 
 
 def on_refusal(request: Request[Any, Any, Any], exc: Refusal) -> Response[bytes]:
@@ -109,14 +118,30 @@ def on_stored_problem(_: Request[Any, Any, Any], exc: StoredProblem) -> Response
     return Response(exc.body, status_code=exc.status, media_type=PROBLEM_JSON)
 
 
+_MISSING = re.compile(r"Missing required (\w+) parameter '([^']+)'")
+
+
+def _public_name(request: Request[Any, Any, Any], key: str) -> str:
+    """A parameter as the API names it (`from`), not as its handler's argument (`from_`)."""
+    field = request.route_handler.parsed_fn_signature.parameters.get(key)
+    definition = getattr(field, "kwarg_definition", None)
+    return str(getattr(definition, "query", None) or getattr(definition, "header", None) or key)
+
+
 def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
     """Litestar's own checks of path, query and header parameters."""
     errors = [
-        {"field": e.get("key") or e.get("source") or "request", "message": e.get("message", "")}
+        {
+            "field": _public_name(request, e["key"]) if e.get("key") else e.get("source") or "request",
+            "message": e.get("message", ""),
+        }
         for e in (exc.extra if isinstance(exc.extra, list) else [])
         if isinstance(e, dict)
     ]
-    return _answer(400, problem_body(400, "the request does not match the schema", request.url.path, errors=errors))
+    if not errors and (missing := _MISSING.search(exc.detail)):
+        errors = [{"field": missing[2], "message": f"the {missing[1]} parameter {missing[2]} is required"}]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "the request does not match the schema"
+    return _answer(400, problem_body(400, detail, request.url.path, errors=errors))
 
 
 def on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Response
-from litestar.params import HeaderParameter
+from litestar.params import HeaderParameter, PathParameter
 
 from app.infra.consistency import PositionNotReached, ViewRead, parse_wait_ms
 from app.infra.outbox import Position
-from app.infra.web.problems import BadRequest, PreconditionFailed
+from app.infra.web.problems import BadRequest, NotInView, PreconditionFailed
 from app.infra.web.services import Services
 
 MinPosition = Annotated[
@@ -20,6 +20,11 @@ MinPosition = Annotated[
         required=False,
         description="Wait until the view has applied this position (from X-Position)",
     ),
+]
+# A user id as the reservations module accepts it (1-100 characters, no "/" nor NUL).
+UserIdInPath = Annotated[
+    str,
+    PathParameter(min_length=1, max_length=100, pattern=r"^[^/\x00]*$", description="the user_id reservations were made with"),
 ]
 WaitMs = Annotated[
     str | None,
@@ -59,6 +64,15 @@ async def read_view(services: Services, view: str, min_position: str | None, wai
     return ViewRead(services.pool, view)
 
 
-def view_response(content: Any, read: ViewRead) -> Response[Any]:
+def _position(read: ViewRead) -> dict[str, str]:
     assert read.position is not None, "the view was not read"
-    return Response(content, headers={"X-View-Position": read.position.token()})
+    return {"X-View-Position": read.position.token()}
+
+
+def view_response(content: Any, read: ViewRead) -> Response[Any]:
+    return Response(content, headers=_position(read))
+
+
+def not_in_view(read: ViewRead, detail: str) -> NotInView:
+    """A 404 for an id the view does not hold, with the position it was read at."""
+    return NotInView(detail, headers=_position(read))

@@ -7,10 +7,9 @@ from uuid import UUID
 from litestar import Response, get
 from litestar.params import FromPath
 
-from app.errors import NotFound
 from app.infra.web.openapi import view_read
 from app.infra.web.services import ServicesDep
-from app.infra.web.views import MinPosition, WaitMs, read_view, view_response
+from app.infra.web.views import MinPosition, WaitMs, not_in_view, read_view, view_response
 from app.queries.order_details import store
 from app.queries.order_details.projector import VIEW
 
@@ -33,7 +32,7 @@ async def order_details(
     read = await read_view(services, VIEW, x_min_position, x_wait_ms)
     found = await store.order(read, order_id)
     if found is None:
-        raise NotFound(f"order {order_id} does not exist (or is not in the view yet)")
+        raise not_in_view(read, f"order {order_id} does not exist (or is not in the view yet)")
     return view_response(found, read)
 
 

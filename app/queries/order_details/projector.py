@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from app.events.accounting import PaymentAuthorized, PaymentDeclined, PaymentReversed
+from app.events.accounting import PaymentAuthorized, PaymentDeclined, PaymentReversed, PaymentSettled
 from app.events.delivery import (
     CourierAssigned,
     DeliveryCancelled,
@@ -47,12 +47,12 @@ ON CONFLICT (id) DO UPDATE SET
     state_version = greatest(d.state_version, EXCLUDED.state_version),
     updated_at = greatest(d.updated_at, EXCLUDED.updated_at)
 """
-# pending < authorized | declined < reversed
+# pending < authorized | declined < reversed | settled (an authorized payment ends one way)
 PAYMENT = """
 INSERT INTO order_details AS d (id, payment_status, updated_at) VALUES ($1, $2, $3)
 ON CONFLICT (id) DO UPDATE SET
-    payment_status = CASE WHEN array_position(ARRAY['pending','authorized','declined','reversed'], d.payment_status)
-                            < array_position(ARRAY['pending','authorized','declined','reversed'], EXCLUDED.payment_status)
+    payment_status = CASE WHEN array_position('{pending,authorized,declined,reversed,settled}'::text[], d.payment_status)
+                            < array_position('{pending,authorized,declined,reversed,settled}'::text[], EXCLUDED.payment_status)
                           THEN EXCLUDED.payment_status ELSE d.payment_status END,
     updated_at = greatest(d.updated_at, EXCLUDED.updated_at)
 """
@@ -102,6 +102,8 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
                 await runs.add(PAYMENT, e.order_id, "declined", e.at)
             case PaymentReversed() as e:
                 await runs.add(PAYMENT, e.order_id, "reversed", e.at)
+            case PaymentSettled() as e:
+                await runs.add(PAYMENT, e.order_id, "settled", e.at)
             case TicketCreated() as e:
                 await runs.add(TICKET, e.order_id, "CREATED", None, e.at)
             case TicketAccepted() as e:
@@ -135,6 +137,7 @@ subscription = Subscription(
         PaymentAuthorized,
         PaymentDeclined,
         PaymentReversed,
+        PaymentSettled,
         TicketCreated,
         TicketAccepted,
         TicketStatusChanged,

@@ -11,11 +11,11 @@ import msgspec
 from litestar import Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from app.infra.web.decoding import aware
+from app.infra.web.decoding import NO_NUL, aware
 from app.infra.web.openapi import view_read
 from app.infra.web.pages import Cursor, PageSize, decode_cursor, page_of
 from app.infra.web.services import ServicesDep
-from app.infra.web.views import MinPosition, WaitMs, read_view, view_response
+from app.infra.web.views import MinPosition, WaitMs, not_in_view, read_view, view_response
 from app.queries.order_history import store
 from app.queries.order_history.projector import VIEW
 
@@ -44,7 +44,7 @@ class OrderPage(msgspec.Struct, frozen=True):
     description="`since`/`until` bound `created_at` (half-open); an order matches `keywords` if any equals, "
     "case-insensitively, a whole word of the restaurant name or of a line item name.",
     operation_id="listConsumerOrders",
-    opt=view_read(),
+    opt=view_read(404),
 )
 async def consumer_orders(
     services: ServicesDep,
@@ -54,7 +54,9 @@ async def consumer_orders(
     status: FromQuery[OrderState | None] = None,
     keywords: Annotated[
         str | None,
-        QueryParameter(description="comma-separated; matches whole words of the restaurant or item names"),
+        QueryParameter(
+            description="comma-separated; matches whole words of the restaurant or item names", max_length=500, pattern=NO_NUL
+        ),
     ] = None,
     x_min_position: MinPosition = None,
     x_wait_ms: WaitMs = None,
@@ -70,6 +72,8 @@ async def consumer_orders(
     read = await read_view(services, VIEW, x_min_position, x_wait_ms)
     after = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else None
     found = await store.history(read, consumer_id, filters, after, page_size + 1)
+    if not found and after is None and not await store.consumer_known(read, consumer_id):
+        raise not_in_view(read, f"consumer {consumer_id} does not exist (or is not in the view yet)")
     items, next_cursor = page_of(found, page_size, lambda o: (o.created_at, o.id))
     return view_response(OrderPage(items, next_cursor), read)
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import msgspec
 
+from app.events.consumers import ConsumerRegistered
 from app.events.orders import OrderCancelled, OrderPlaced, OrderStateChanged
 from app.infra.db import Connection
 from app.infra.outbox import Envelope
@@ -30,6 +31,7 @@ FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::jsonb[], $6::num
 ON CONFLICT (id) DO NOTHING
 """
 STATE = "UPDATE order_history SET state = $2, state_version = $3 WHERE id = $1 AND state_version < $3"
+CONSUMER = "INSERT INTO order_history_consumers (id) VALUES ($1) ON CONFLICT DO NOTHING"
 
 
 def words(*texts: str) -> list[str]:
@@ -59,6 +61,8 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
                 states.append((e.order_id, e.state, e.version))
             case OrderCancelled() as e:
                 states.append((e.order_id, "CANCELLED", e.version))
+            case ConsumerRegistered() as e:
+                await conn.execute(CONSUMER, e.consumer_id)
     await _flush(conn, placed)
     # The batch's state changes after all its new orders, in one round trip: a change never
     # comes before its order in the log, and the version guard makes their order among
@@ -74,5 +78,9 @@ async def _flush(conn: Connection, placed: list[tuple[object, ...]]) -> None:
 
 
 subscription = Subscription(
-    VIEW, project, schema="query", tables=("order_history",), handles=(OrderPlaced, OrderStateChanged, OrderCancelled)
+    VIEW,
+    project,
+    schema="query",
+    tables=("order_history", "order_history_consumers"),
+    handles=(OrderPlaced, OrderStateChanged, OrderCancelled, ConsumerRegistered),
 )

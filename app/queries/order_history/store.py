@@ -77,3 +77,10 @@ async def history(
         )
         for r in await read.fetch(sql, *args)
     ]
+
+
+KNOWN = "SELECT id FROM query.order_history_consumers WHERE id = $1"
+
+
+async def consumer_known(read: ViewRead, consumer_id: UUID) -> bool:
+    return await read.fetchrow(KNOWN, consumer_id) is not None

@@ -7,12 +7,11 @@ from uuid import UUID
 
 import msgspec
 from litestar import Response, get
-from litestar.params import FromPath
 
 from app.infra.web.openapi import view_read
 from app.infra.web.pages import Cursor, PageSize, decode_cursor, page_of
 from app.infra.web.services import ServicesDep
-from app.infra.web.views import MinPosition, WaitMs, read_view, view_response
+from app.infra.web.views import MinPosition, UserIdInPath, WaitMs, read_view, view_response
 from app.queries.reservation_history import store
 from app.queries.reservation_history.projector import VIEW
 
@@ -32,7 +31,7 @@ class HistoryPage(msgspec.Struct, frozen=True):
 )
 async def history(
     services: ServicesDep,
-    user_id: FromPath[str],
+    user_id: UserIdInPath,
     x_min_position: MinPosition = None,
     x_wait_ms: WaitMs = None,
     page_size: PageSize = 20,

@@ -8,12 +8,12 @@ from uuid import UUID
 
 import msgspec
 from litestar import Response, get
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 
 from app.infra.web.openapi import view_read
 from app.infra.web.pages import Cursor, PageSize, decode_cursor, page_of
 from app.infra.web.services import ServicesDep
-from app.infra.web.views import MinPosition, WaitMs, read_view, view_response
+from app.infra.web.views import MinPosition, UserIdInPath, WaitMs, read_view, view_response
 from app.queries.user_reservations import store
 from app.queries.user_reservations.projector import VIEW
 
@@ -38,7 +38,7 @@ class UserReservationPage(msgspec.Struct, frozen=True):
 )
 async def list_reservations(
     services: ServicesDep,
-    user_id: FromPath[str],
+    user_id: UserIdInPath,
     status: FromQuery[ReservationStatus | None] = None,
     x_min_position: MinPosition = None,
     x_wait_ms: WaitMs = None,

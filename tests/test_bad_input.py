@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from app.infra.db import Pool
+from app.infra.web.problems import KINDS, problem_type
 from tests.food import consumer, courier, place, restaurant, state
 from tests.helpers import add_room, reserve
 
@@ -22,10 +23,20 @@ async def world(client: Any) -> dict[str, str]:
     reservation = (await reserve(client, room["id"], "bad-input", 1, 9, 10)).json()
     c = await consumer(client, "Bad Input Consumer")
     r = await restaurant(client, "Bad Input Bistro")
+    pricey = await restaurant(client, "Gold Leaf", menu=[{"id": "gold", "name": "Gold", "price": "9999999999.00"}])
     await courier(client, "Bad Input Courier")
     o = await place(client, c, r["id"], [("marg", 1)])
     await state(client, o["id"], "APPROVED")
-    return {"room": room["id"], "reservation": reservation["id"], "consumer": c, "restaurant": r["id"], "order": o["id"]}
+    gold = await place(client, c, pricey["id"], [("gold", 1)])  # the orders module knows the menu now
+    await state(client, gold["id"], "REJECTED")  # the saga has nothing more to write
+    return {
+        "room": room["id"],
+        "reservation": reservation["id"],
+        "consumer": c,
+        "restaurant": r["id"],
+        "pricey": pricey["id"],
+        "order": o["id"],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +71,63 @@ def order_body(**kw: Any) -> dict[str, Any]:
     }
 
 
-# id, method, path, body (a str is sent as raw bytes), status[, headers]
+NUL = "a\u0000b"
+EARLY, LATE = "0001-01-01T00:00:10+01:00", "9999-12-31T23:59:59-01:00"
+WINDOW = "from=2027-01-01T00:00:00Z&to=2027-01-02T00:00:00Z"
+
+# id, method, path, body (a str is sent as raw bytes; bytes as they are), status[, headers]
 CASES: list[tuple[Any, ...]] = [
+    # No text PostgreSQL cannot store (NUL), in any body field, path or query parameter.
+    ("nul-room-name", "POST", "/rooms", {"name": NUL, "capacity": 1}, 422),
+    ("nul-room-location", "POST", "/rooms", {"name": "a", "capacity": 1, "location": NUL}, 422),
+    ("nul-consumer-name", "POST", "/consumers", {"name": NUL}, 422),
+    ("nul-courier-name", "POST", "/couriers", {"name": NUL}, 422),
+    ("nul-restaurant-name", "POST", "/restaurants", restaurant_body(name=NUL), 422),
+    ("nul-restaurant-address", "POST", "/restaurants", restaurant_body(address=NUL), 422),
+    ("nul-restaurant-timezone", "POST", "/restaurants", restaurant_body(timezone=NUL), 422),
+    ("nul-menu-item-name", "PUT", "/restaurants/{restaurant}/menu", {"menu": [{"id": "a", "name": NUL, "price": "1.00"}]}, 422),
+    ("nul-menu-item-id", "PUT", "/restaurants/{restaurant}/menu", {"menu": [{"id": NUL, "name": "A", "price": "1.00"}]}, 422),
+    ("nul-reservation-user", "POST", "/reservations", reservation_body(user_id=NUL), 422),
+    ("nul-order-address", "POST", "/orders", order_body(delivery_address=NUL), 422),
+    ("nul-order-item", "POST", "/orders", order_body(line_items=[{"menu_item_id": NUL, "quantity": 1}]), 422),
+    ("nul-user-in-path", "GET", "/users/a%00b/reservations", None, 400),
+    ("nul-user-in-history-path", "GET", "/users/a%00b/reservation-history", None, 400),
+    ("nul-keywords", "GET", "/consumers/{consumer}/orders?keywords=a%00b", None, 400),
+    ("slash-in-user-id", "POST", "/reservations", reservation_body(user_id="a/b"), 422),
+    # Integers past what the database holds.
+    ("capacity-past-int4", "POST", "/rooms", {"name": "a", "capacity": 2147483648}, 422),
+    ("capacity-past-int64", "POST", "/rooms", {"name": "a", "capacity": 2**70}, 422),
+    ("version-past-int4", "PATCH", "/reservations/{reservation}", {"start": GOOD_START, "expected_version": 2**31}, 422),
+    ("quantity-too-many", "POST", "/orders", order_body(line_items=[{"menu_item_id": "marg", "quantity": 10**6}]), 422),
+    (
+        "total-past-numeric",
+        "POST",
+        "/orders",
+        order_body(restaurant_id="{pricey}", line_items=[{"menu_item_id": "gold", "quantity": 2}]),
+        422,
+    ),
+    # Timestamps whose UTC value cannot be stored or shifted.
+    ("reserve-start-too-early", "POST", "/reservations", reservation_body(start=EARLY), 422),
+    ("reserve-end-too-late", "POST", "/reservations", reservation_body(end=LATE), 422),
+    ("change-start-too-early", "PATCH", "/reservations/{reservation}", {"start": EARLY}, 422),
+    ("accept-ready-by-too-late", "POST", "/kitchen/tickets/{order}/accept", {"ready_by": LATE}, 422),
+    ("available-at-too-early", "GET", "/restaurants/available?lat=1&lon=1&at=0001-01-01T00:00:10%2B01:00", None, 422),
+    ("available-at-too-late", "GET", "/restaurants/available?lat=1&lon=1&at=9999-12-31T23:59:59-01:00", None, 422),
+    ("popularity-from-too-early", "GET", "/rooms/popularity?from=0001-01-01T00:00:10%2B01:00&to=2027-01-01T00:00:00Z", None, 422),
+    ("popularity-to-too-late", "GET", "/rooms/popularity?from=2027-01-01T00:00:00Z&to=9999-12-31T23:59:59-01:00", None, 422),
+    ("history-since-too-early", "GET", "/consumers/{consumer}/orders?since=0001-01-01T00:00:10%2B01:00", None, 422),
+    ("history-until-too-late", "GET", "/consumers/{consumer}/orders?until=9999-12-31T23:59:59-01:00", None, 422),
+    # Bodies no decoder should meet.
+    ("nested-too-deep", "POST", "/rooms", "[" * 100_000 + "]" * 100_000, 400),
+    ("nested-in-a-field", "POST", "/rooms", '{"name": ' + "[" * 100_000 + "]" * 100_000 + "}", 400),
+    ("not-utf-8", "POST", "/rooms", b'{"name": "\xff\xfe", "capacity": 1}', 400),
+    ("body-too-large", "POST", "/rooms", '{"name": "' + "a" * (2 * 1024 * 1024) + '", "capacity": 1}', 413),
+    ("empty-body", "POST", "/rooms", "", 400),
+    # Unknown ids in the path of a query.
+    ("history-unknown-consumer", "GET", f"/consumers/{UNKNOWN}/orders", None, 404),
+    # Missing required query parameters.
+    ("available-no-lat", "GET", "/restaurants/available?lon=1&at=2027-01-01T00:00:00Z", None, 400),
+    ("popularity-no-to", "GET", "/rooms/popularity?from=2027-01-01T00:00:00Z", None, 400),
     # id, method, path, json body (str = raw bytes), headers, status
     ("room-malformed-json", "POST", "/rooms", "{bad", 400),
     ("room-array-body", "POST", "/rooms", "[]", 400),
@@ -213,8 +279,8 @@ async def test_bad_input_is_a_documented_problem_and_writes_nothing(
     _, method, path, body, status, *headers = case
     url = fill(path, world)
     kwargs: dict[str, Any] = {"headers": headers[0] if headers else {}}
-    if isinstance(body, str):
-        kwargs["content"] = body.encode()
+    if isinstance(body, str | bytes):
+        kwargs["content"] = body.encode() if isinstance(body, str) else body
         kwargs["headers"] = {**kwargs["headers"], "content-type": "application/json"}
     elif body is not None:
         kwargs["json"] = fill(body, world)
@@ -224,14 +290,18 @@ async def test_bad_input_is_a_documented_problem_and_writes_nothing(
     assert response.headers["content-type"].startswith("application/problem+json")
     problem = response.json()
     assert problem["status"] == status
-    assert {"type", "title", "detail"} <= problem.keys()
+    assert (problem["type"], problem["title"]) == (problem_type(status), KINDS[status][1])  # one vocabulary
+    assert problem["detail"]
     assert "Traceback" not in response.text
+    assert response.headers["x-request-id"]
     assert tuple(await pool.fetchrow(WRITTEN)) == before, "a refused request wrote something"
     served_by = operation(documented, method, url.split("?")[0])
     if served_by is not None:  # (an unknown path or method is no operation)
         answer = served_by["responses"].get(str(status))
         assert answer is not None, f"{method} {url} answers {status}, which its operation does not document"
         assert "application/problem+json" in answer["content"]
+        if method == "GET" and status == 404:
+            assert response.headers["x-view-position"], "a query's 404 tells the position it read"
 
 
 def test_the_table_covers_every_command_endpoint() -> None:
@@ -254,4 +324,27 @@ def test_the_table_covers_every_command_endpoint() -> None:
     assert commands and commands - covered == set()
 
 
-WORLD_SHAPE = {name: UNKNOWN for name in ("room", "reservation", "consumer", "restaurant", "order")}
+WORLD_SHAPE = {name: UNKNOWN for name in ("room", "reservation", "consumer", "restaurant", "pricey", "order")}
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/restaurants/available?lat=1&lon=1", "at"),
+        ("/rooms/popularity?to=2027-01-01T00:00:00Z", "from"),
+        ("/rooms/popularity?from=2027-01-01T00:00:00Z", "to"),
+        ("/rooms/popularity?from=soon&to=2027-01-01T00:00:00Z", "from"),
+        ("/rooms/popularity?" + WINDOW + "&limit=0", "limit"),
+    ],
+)
+async def test_a_missing_or_bad_query_parameter_is_named_as_the_api_names_it(client: Any, url: str, field: str) -> None:
+    response = await client.get(url)
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+async def test_a_wrong_method_names_the_allowed_ones(client: Any) -> None:
+    response = await client.delete("/rooms")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    assert response.headers["x-request-id"]

@@ -23,6 +23,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "DELIVERED": ("PICKED_UP",),
 }
 CANCELLABLE = (APPROVAL_PENDING, *_PRE_PICKUP)
+# What an order's total (numeric(12, 2)) can hold.
+MAX_TOTAL = Decimal("9999999999.99")
 
 
 def check_cancel(current: str) -> None:
@@ -39,4 +41,10 @@ def price_lines(menu: dict[str, tuple[str, Decimal]], wanted: list[tuple[str, in
             errors=[{"field": "line_items", "message": f"unknown menu item {i!r}"} for i in unknown],
         )
     lines = [OrderLine(item, menu[item][0], menu[item][1], quantity) for item, quantity in wanted]
-    return lines, sum((line.price * line.quantity for line in lines), Decimal("0.00"))
+    total = sum((line.price * line.quantity for line in lines), Decimal("0.00"))
+    if total > MAX_TOTAL:
+        raise Invalid(
+            f"the order's total {total} is more than {MAX_TOTAL}",
+            errors=[{"field": "line_items", "message": f"the total may be at most {MAX_TOTAL}"}],
+        )
+    return lines, total

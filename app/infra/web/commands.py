@@ -87,10 +87,13 @@ _LIMIT_KEYWORDS = (
 def _errors(
     body_type: type[msgspec.Struct] | None, refusals: Sequence[type[Refusal]], checks: bool, has_path: bool, takes_key: bool
 ) -> tuple[int, ...]:
-    """Every error status the endpoint can answer: 400 (a malformed body or header), 422 (a
-    limit declared on a field, a rule of `check()`), 404 (an id in the path), 409 (a key
-    reused with another body), and the handler's refusals."""
+    """Every error status the endpoint can answer: 400 (a malformed body or header), 413 (a
+    body too large), 422 (a limit declared on a field, a timestamp out of range, a rule of
+    `check()`), 404 (an id in the path), 409 (a key reused with another body), and the
+    handler's refusals."""
     statuses = {400, *(refusal_status(r) for r in refusals)}
+    if body_type is not None:
+        statuses.add(413)
     if checks or (body_type is not None and any(k in str(msgspec.json.schema(body_type)) for k in _LIMIT_KEYWORDS)):
         statuses.add(422)
     if has_path:
@@ -165,7 +168,7 @@ def command(
         status=status,
         body=body_type,
         reply=reply,
-        errors=_errors(body_type, refusals, check is not None, bool(path_fields), takes_key),
+        errors=_errors(body_type, refusals, check is not None or bool(times), bool(path_fields), takes_key),
         headers=("X-Position", "X-Request-Id", *(("Location",) if location else ())),
         idempotency_key=takes_key,
         example=example,

@@ -125,7 +125,7 @@ def _public_name(request: Request[Any, Any, Any], key: str) -> str:
     """A parameter as the API names it (`from`), not as its handler's argument (`from_`)."""
     field = request.route_handler.parsed_fn_signature.parameters.get(key)
     definition = getattr(field, "kwarg_definition", None)
-    return str(getattr(definition, "query", None) or getattr(definition, "header", None) or key)
+    return str(getattr(definition, "name", None) or getattr(definition, "query", None) or key)
 
 
 def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:

@@ -42,9 +42,10 @@ class OrderPage(msgspec.Struct, frozen=True):
     tags=["orders"],
     summary="A consumer's orders, newest first",
     description="`since`/`until` bound `created_at` (half-open); an order matches `keywords` if any equals, "
-    "case-insensitively, a whole word of the restaurant name or of a line item name.",
+    "case-insensitively, a whole word of the restaurant name or of a line item name. 404: no such consumer. "
+    "422: a timestamp outside what the service stores.",
     operation_id="listConsumerOrders",
-    opt=view_read(404),
+    opt=view_read(404, 422),
 )
 async def consumer_orders(
     services: ServicesDep,

@@ -21,6 +21,13 @@ def test_lines_take_the_menus_names_and_prices_and_sum_to_the_total() -> None:
     assert total == Decimal("21.00")
 
 
+def test_a_total_past_what_is_stored_is_refused() -> None:
+    pricey = {"gold": ("Gold Leaf", Decimal("9999999999.00"))}
+    domain.price_lines(pricey, [("gold", 1)])
+    with pytest.raises(Invalid, match="total"):
+        domain.price_lines(pricey, [("gold", 2)])
+
+
 def test_an_item_not_on_the_menu_is_named() -> None:
     with pytest.raises(Invalid, match="sushi"):
         domain.price_lines(MENU, [("marg", 1), ("sushi", 1)])

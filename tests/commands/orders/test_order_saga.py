@@ -49,6 +49,7 @@ async def test_approved_order_runs_to_delivery(client: Any, pool: Pool) -> None:
     assert order["state"] == "APPROVAL_PENDING" and order["total"] == "29.00"
 
     d = await state(client, order["id"], "APPROVED")
+    assert d["updated_at"] > d["created_at"]  # approval is a change of its own
     assert d["payment"] == {"status": "authorized"}
     assert d["ticket"] == {"status": "CREATED", "ready_by": None}
     assert d["delivery"] is None
@@ -69,9 +70,11 @@ async def test_approved_order_runs_to_delivery(client: Any, pool: Pool) -> None:
 
     early = await client.post(f"/deliveries/{order['id']}/pickup")
     assert early.status_code == 409  # the food is not ready
-    assert (await client.post(f"/kitchen/tickets/{order['id']}/preparing")).status_code == 200
+    preparing = await client.post(f"/kitchen/tickets/{order['id']}/preparing")
+    assert preparing.status_code == 200 and preparing.json()["ready_by"] == READY_BY
     await state(client, order["id"], "PREPARING")
-    assert (await client.post(f"/kitchen/tickets/{order['id']}/ready")).status_code == 200
+    ready = await client.post(f"/kitchen/tickets/{order['id']}/ready")
+    assert ready.status_code == 200 and ready.json()["ready_by"] == READY_BY
     await state(client, order["id"], "READY_FOR_PICKUP")
     await wait_for_subscriptions(pool, await _head(pool), ["delivery"])
     r = await client.post(f"/deliveries/{order['id']}/pickup")
@@ -85,6 +88,7 @@ async def test_approved_order_runs_to_delivery(client: Any, pool: Pool) -> None:
     assert (await client.post(f"/deliveries/{order['id']}/deliver")).status_code == 409
     await wait_for_subscriptions(pool, await _head(pool), ["accounting"])
     assert await payment(pool, order["id"]) == "settled"
+    await details_when(client, order["id"], lambda x: x["payment"] == {"status": "settled"})
     assert await busy_couriers(pool) == 0
     _ = zed
 
@@ -102,6 +106,9 @@ async def test_declined_payment_rejects_and_leaves_nothing_open(client: Any, poo
     second = await place(client, poor, shop["id"], [("marg", 1)])  # 12.50 more than the 5.00 left
     d = await state(client, second["id"], "REJECTED")
     assert d["payment"] == {"status": "declined"} and d["ticket"] is None and d["delivery"] is None
+    assert d["updated_at"] > d["created_at"]
+    refused = await client.post(f"/kitchen/tickets/{second['id']}/accept", json={"ready_by": READY_BY})
+    assert refused.status_code == 409, refused.text  # the order was rejected: its ticket exists, closed
     assert await payment(pool, second["id"]) == "declined"
     assert await ticket(pool, second["id"]) == "REJECTED"
     assert await delivery(pool, second["id"]) is None

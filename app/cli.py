@@ -40,8 +40,8 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
 def migrate(settings: Settings) -> None:
     from app.infra.migrations import upgrade
 
-    upgrade(_database_url(settings))
-    print("migrated to head")
+    before, after = upgrade(_database_url(settings))
+    print(f"migrated from {before or 'an empty database'} to {after}" if before != after else f"already at {after}")
 
 
 def main(argv: list[str] | None = None) -> None:

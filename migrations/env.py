@@ -12,6 +12,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 config = context.config
 
+# One migrator at a time (N containers started together on an empty database): the others
+# wait for this session lock, then find the database at head and have nothing to do.
+MIGRATION_LOCK = 7_340_002
+
 
 def _url() -> str:
     url = config.attributes.get("database_url")
@@ -25,6 +29,8 @@ def _url() -> str:
 
 
 def _run(connection: Connection) -> None:
+    connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+    connection.commit()  # the lock is the session's: it outlives this transaction
     context.configure(connection=connection, target_metadata=None, transaction_per_migration=True)
     with context.begin_transaction():
         context.run_migrations()

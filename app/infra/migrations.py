@@ -7,10 +7,13 @@ upgrade 0.4 s), a third of its start-up budget."""
 from __future__ import annotations
 
 import ast
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.infra.db import Connection, connect
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -28,11 +31,19 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Synchronous (alembic runs its own event loop): call it outside a running loop."""
+def upgrade(database_url: str, revision: str = "head") -> tuple[str | None, str | None]:
+    """Synchronous (alembic runs its own event loop): call it outside a running loop.
+    Returns the revisions before and after (concurrent migrators take turns: see env.py)."""
+    import asyncio
+
     from alembic import command
 
+    before = asyncio.run(_revision(database_url))
     command.upgrade(alembic_config(database_url), revision)
+    after = asyncio.run(_revision(database_url))
+    if before != after:
+        log.info("migrated from %s to %s", before or "an empty database", after)
+    return before, after
 
 
 def downgrade(database_url: str, revision: str = "base") -> None:
@@ -73,10 +84,10 @@ def _assignments(script: Path, names: tuple[str, ...]) -> dict[str, Any]:
     return found
 
 
-async def _at_head(database_url: str) -> bool:
+async def _revision(database_url: str) -> str | None:
     conn = await connect(database_url)
     try:
-        return await current_revision(conn) == head_revision()
+        return await current_revision(conn)
     finally:
         await conn.close()
 
@@ -85,7 +96,7 @@ def upgrade_if_behind(database_url: str) -> None:
     """`upgrade`, unless the database is already at head (then alembic is not even loaded)."""
     import asyncio
 
-    if not asyncio.run(_at_head(database_url)):
+    if asyncio.run(_revision(database_url)) != head_revision():
         upgrade(database_url)
 
 

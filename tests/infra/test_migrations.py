@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import anyio
 import asyncpg
+import httpx
 
 from app.infra.migrations import downgrade, head_revision, upgrade
 from tests.conftest import _admin, new_database, with_database
+from tests.processes import ROOT, ServerProcess
 
 
 async def test_upgrade_downgrade_upgrade(server_url: str, template_database: str) -> None:
@@ -77,4 +82,30 @@ async def test_serve_skips_alembic_on_a_database_at_head(server_url: str, templa
         finally:
             await conn.close()
     finally:
+        await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_a_first_deploy_of_several_containers_cannot_race(server_url: str, tmp_path: Path) -> None:
+    """Four `app migrate` and three `app serve` started together on an empty database: the
+    migrators take turns (an advisory lock), so every one succeeds and every server serves."""
+    name = await new_database(server_url, "template0")
+    url = with_database(server_url, name)
+    env = {**os.environ, "DATABASE_URL": url, "LOG_FORMAT": "json"}
+    command = [sys.executable, "-m", "app", "migrate"]
+    # Started together on purpose, and waited for below.
+    migrators = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(4)]  # noqa: ASYNC220
+    servers = [ServerProcess(url, tmp_path / f"serve-{i}.log") for i in range(3)]
+    try:
+        outputs = [(m.wait(60), m.stdout.read().decode() if m.stdout else "") for m in migrators]
+        assert [code for code, _ in outputs] == [0, 0, 0, 0], outputs
+        said = sorted(out.strip().splitlines()[-1] for _, out in outputs)
+        assert said[-1].startswith("migrated from an empty database to "), said  # one of them did it
+        for server in servers:
+            await anyio.to_thread.run_sync(server.wait_live)
+        async with httpx.AsyncClient(timeout=10) as http:
+            for server in servers:
+                assert (await http.get(f"{server.url}/rooms")).status_code == 200
+    finally:
+        for server in servers:
+            server.stop()
         await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from importlib.metadata import version
+
+import asyncpg
 
 from app.config import Settings, SettingsError, load_settings
+from app.infra.db import DatabaseUnavailable
 
 
 def _database_url(settings: Settings) -> str:
-    from app.infra.db import embedded_server_url
+    """The database to use, once it answers (else DatabaseUnavailable, one line)."""
+    import asyncio
 
-    return settings.database_url or embedded_server_url(settings.data_dir)
+    from app.infra.db import embedded_server_url, probe
+
+    url = settings.database_url or embedded_server_url(settings.data_dir)
+    asyncio.run(probe(url))
+    return url
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -44,31 +54,41 @@ def migrate(settings: Settings) -> None:
     print(f"migrated from {before or 'an empty database'} to {after}" if before != after else f"already at {after}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="app")
+def _in_range(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{raw!r} is not an integer") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not in {low}-{high}")
+        return value
+
+    return parse
+
+
+def _parser() -> argparse.ArgumentParser:
+    from app.subscribers import VIEWS
+
+    parser = argparse.ArgumentParser(prog="app", description="CQRS monolith: room reservations and food ordering")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('cqrs-monolith')}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve_p = commands.add_parser("serve", help="migrate, then serve HTTP and run subscriptions")
     serve_p.add_argument("--host")
-    serve_p.add_argument("--port", type=int)
-    serve_p.add_argument("--workers", type=int, help="processes on the port (default: WORKERS or 1)")
-    commands.add_parser("migrate", help="alembic upgrade head")
+    serve_p.add_argument("--port", type=_in_range(1, 65535), help="1-65535 (default: PORT or 8000)")
+    serve_p.add_argument("--workers", type=_in_range(1, 64), help="processes on the port, 1-64 (default: WORKERS or 1)")
+    commands.add_parser("migrate", help="alembic upgrade head, one migrator at a time")
     projections = commands.add_parser("projections", help="views and other subscriptions")
     proj_cmds = projections.add_subparsers(dest="action", required=True)
     proj_cmds.add_parser("status", help="position, lag and state of every subscription")
-    rebuild_p = proj_cmds.add_parser("rebuild", help="blue/green rebuild of a view from the outbox")
-    rebuild_p.add_argument("name")
-    args = parser.parse_args(argv)
-    if args.command == "serve" and args.workers is not None and not 1 <= args.workers <= 64:
-        parser.error("--workers must be 1-64")
+    rebuild_p = proj_cmds.add_parser(
+        "rebuild", help="blue/green rebuild of a view from the outbox", description=f"views: {', '.join(VIEWS)}"
+    )
+    rebuild_p.add_argument("name", choices=list(VIEWS), metavar="VIEW", help=f"one of: {', '.join(VIEWS)}")
+    return parser
 
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        sys.exit(f"configuration error: {exc}")
 
-    from app.infra.logs import configure
-
-    configure(settings.log_level, settings.log_format)
+def _run(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "serve":
         serve(settings, args.host or settings.host, args.port or settings.port, args.workers or settings.workers)
     elif args.command == "migrate":
@@ -81,3 +101,21 @@ def main(argv: list[str] | None = None) -> None:
         from app.projections import run_rebuild
 
         sys.exit(run_rebuild(_database_url(settings), args.name))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        sys.exit(f"configuration error: {exc}")
+
+    from app.infra.logs import configure
+
+    configure(settings.log_level, settings.log_format)
+    try:
+        _run(args, settings)
+    except DatabaseUnavailable as exc:
+        sys.exit(f"database error: {exc}")
+    except asyncpg.UndefinedTableError:
+        sys.exit("database error: the database is not migrated (run `app migrate`)")

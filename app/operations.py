@@ -12,6 +12,8 @@ from app.infra.migrations import current_revision
 from app.infra.web.openapi import plain_read
 from app.infra.web.services import ServicesDep
 
+# Prometheus' text exposition format (Litestar adds "; charset=utf-8").
+PROMETHEUS_TEXT = "text/plain; version=0.0.4"
 STALLED = "SELECT name, last_error FROM command.subscriptions WHERE stalled ORDER BY name"
 
 
@@ -62,7 +64,7 @@ async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
 )
 async def metrics(services: ServicesDep) -> Response[str]:
     samples = await status.sample(services.pool, subscribers.ALL, services.host)
-    return Response(services.metrics.render(samples), media_type="text/plain; version=0.0.4; charset=utf-8")
+    return Response(services.metrics.render(samples), media_type=PROMETHEUS_TEXT)
 
 
 routes = [live, ready, metrics]

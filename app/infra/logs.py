@@ -9,7 +9,8 @@ from typing import Any
 
 import msgspec
 
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+# Not the record's own data: uvicorn's `color_message` repeats `msg` with ANSI escapes.
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -30,10 +31,25 @@ class JsonFormatter(logging.Formatter):
         return self._encoder.encode(entry).decode()
 
 
+class TextFormatter(logging.Formatter):
+    """For a terminal: one line a record, with the request id when it has one."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        request_id = getattr(record, "request_id", None)
+        return f"{line} [request {request_id}]" if request_id else line
+
+
 def configure(level: str, fmt: str) -> None:
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if use_json else logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if use_json else TextFormatter())
+    # Python's warnings (a library's, at import) become log records too: in json mode
+    # every line of the output is JSON.
+    logging.captureWarnings(True)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -82,6 +83,10 @@ class Metrics:
 
     def render(self, subscriptions: Iterable[SubscriptionSample]) -> str:
         out: list[str] = [
+            "# HELP app_process The process that answered: with --workers N, one of the N, and the counters"
+            " below are its own (lag, positions and stalls come from the database and agree on every worker).",
+            "# TYPE app_process gauge",
+            f"app_process{_labels(pid=str(os.getpid()))} 1",
             "# HELP http_requests_total HTTP requests by method, route and status.",
             "# TYPE http_requests_total counter",
         ]

@@ -41,7 +41,7 @@ async def sample(
         elif row is not None and row["owned_somewhere"]:
             state = State.RUNNING.value
         else:
-            state = State.STANDBY.value
+            state = State.STOPPED.value
         samples.append(
             SubscriptionSample(
                 name=name,

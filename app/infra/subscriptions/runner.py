@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 
 class State(enum.Enum):
-    STANDBY = "standby"
+    STANDBY = "standby"  # this process does not run it (another may)
+    STOPPED = "stopped"  # no process runs it
     RUNNING = "running"
     STALLED = "stalled"
 

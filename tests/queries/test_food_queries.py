@@ -130,3 +130,17 @@ async def test_available_restaurants_by_distance_radius_and_local_hours(client: 
     assert [i["name"] for i in items] == ["Late Night", "NY Hours"]  # nearest first
     assert 0.3 < items[0]["distance_km"] < 0.5
     _ = (late, ny)
+
+
+async def test_coordinates_too_small_for_float8_trigonometry_are_kept_to_a_billionth_of_a_degree(client: Any) -> None:
+    """A latitude of 1e-300 once made PostgreSQL's float8 arithmetic underflow: a 500 on the
+    read, and a view that could not apply the restaurant. Found by the fuzzer."""
+    tiny = await restaurant(client, "Null Island Noodles", lat=1e-300, lon=-1e-300)
+    assert (tiny["lat"], tiny["lon"]) == (0.0, 0.0)
+    r = await client.get(
+        "/restaurants/available?lat=1e-300&lon=0&at=2027-01-04T12:00:00Z",
+        headers={"X-Min-Position": tiny["position"], "X-Wait-Ms": "5000"},
+    )
+    assert r.status_code == 200, r.text
+    assert "Null Island Noodles" in [item["name"] for item in r.json()["items"]]
+    assert (await client.get("/health/ready")).status_code == 200

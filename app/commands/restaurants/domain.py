@@ -31,6 +31,15 @@ def _refuse_if(errors: list[dict[str, str]]) -> None:
         raise Invalid("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
 
 
+# Coordinates are kept to a billionth of a degree (0.1 mm): PostgreSQL's float8 arithmetic
+# raises an underflow on the trigonometry of, say, a latitude of 1e-300.
+COORDINATE_DIGITS = 9
+
+
+def coordinate(degrees: float) -> float:
+    return round(degrees, COORDINATE_DIGITS)
+
+
 def check_restaurant(timezone: str, menu_ids: Sequence[str]) -> None:
     _refuse_if(_zone_errors(timezone) + _menu_errors(menu_ids))
 

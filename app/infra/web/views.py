@@ -18,6 +18,7 @@ MinPosition = Annotated[
     HeaderParameter(
         name="X-Min-Position",
         required=False,
+        pattern=r"^-?\d+\.\d+$",
         description="Wait until the view has applied this position (from X-Position)",
     ),
 ]

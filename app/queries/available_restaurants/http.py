@@ -47,7 +47,9 @@ async def available_restaurants(
     if errors:
         raise Invalid("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
     read = await read_view(services, VIEW, x_min_position, x_wait_ms)
-    return view_response(AvailableList(await store.available(read, lat, lon, at)), read)
+    # As the restaurants module keeps coordinates: to 1e-9 degrees (no float8 underflow).
+    found = await store.available(read, round(lat, 9), round(lon, 9), at)
+    return view_response(AvailableList(found), read)
 
 
 routes = [available_restaurants]

@@ -1,0 +1,74 @@
+"""A long, randomized fuzz run (schemathesis, valid and invalid data over every operation)
+against a server of this code: no 5xx, and every answer as the OpenAPI document says.
+
+    uv run python bench/fuzz.py --minutes 20            # a fresh database on the test server
+    DATABASE_URL=postgresql://... uv run python bench/fuzz.py --minutes 20
+
+Prints schemathesis' summary (operations, cases, failures) and the server's errors, if any."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.infra.db import embedded_server_url  # noqa: E402
+from app.infra.migrations import upgrade  # noqa: E402
+from tests.conftest import _admin, with_database  # noqa: E402
+from tests.fuzz import schemathesis  # noqa: E402
+from tests.processes import ServerProcess  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=20.0)
+    parser.add_argument("--seed", type=int, default=None, help="default: a random one, printed")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    seed = args.seed if args.seed is not None else random.randrange(2**31)
+
+    server_url = os.environ.get("DATABASE_URL") or embedded_server_url(ROOT / ".data", "postgres")
+    name = f"fuzz_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(with_database(server_url, "postgres"), f'CREATE DATABASE "{name}"'))
+    url = with_database(server_url, name)
+    upgrade(url)
+    log = Path(tempfile.mkdtemp()) / "server.log"
+    server = ServerProcess(url, log, LOG_LEVEL="WARNING")
+    started = time.monotonic()
+    try:
+        server.wait_live()
+        seconds = int(args.minutes * 60)
+        done = schemathesis(
+            server.url,
+            "--max-time", str(seconds),
+            "--seed", str(seed),
+            "--workers", str(args.workers),
+            "--phases", "examples,coverage,fuzzing,stateful",
+            timeout=seconds + 600,
+        )  # fmt: skip
+    finally:
+        server.stop()
+        asyncio.run(_admin(with_database(server_url, "postgres"), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    summary = done.stdout[done.stdout.rfind("SUMMARY") - 40 :] if "SUMMARY" in done.stdout else done.stdout[-4000:]
+    print(f"seed {seed}, {(time.monotonic() - started) / 60:.1f} minutes, exit {done.returncode}")
+    print(summary)
+    errors = [line for line in log.read_text().splitlines() if '"level":"error"' in line]
+    print(f"server errors logged: {len(errors)}")
+    for line in errors[:5]:
+        print(line[:2000])
+    if done.returncode != 0:
+        print(done.stdout[-20000:])
+    sys.exit(done.returncode)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""A property-based fuzzer driven by the OpenAPI document, valid and invalid data, over
+every operation: no 5xx, and every answer (status, content type, headers, body) as the
+document says. Derandomized and bounded; `bench/fuzz.py` runs it long and random."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import anyio
+import httpx
+
+from tests.fuzz import schemathesis
+from tests.processes import ServerProcess
+
+
+async def test_the_fuzzer_finds_nothing(database_url: str, tmp_path: Path) -> None:
+    server = ServerProcess(database_url, tmp_path / "server.log", LOG_LEVEL="WARNING")
+    try:
+        await anyio.to_thread.run_sync(server.wait_live)
+        async with httpx.AsyncClient() as http:
+            paths = (await http.get(f"{server.url}/schema/openapi.json")).json()["paths"]
+        operations = sum(len(item) for item in paths.values())
+        done = await anyio.to_thread.run_sync(
+            lambda: schemathesis(server.url, "--max-examples", "15", "--generation-deterministic", "--workers", "2", timeout=240)
+        )
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    tested = re.search(r"Tested: (\d+)", done.stdout)
+    assert tested is not None and int(tested[1]) == operations, done.stdout[-3000:]

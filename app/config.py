@@ -26,6 +26,16 @@ class Settings(msgspec.Struct, frozen=True):
     idle_in_transaction_timeout_ms: int = 10_000
     standby_retry_s: float = 1.0
     workers: int = 1
+    # Event listeners: hosts and CIDRs webhooks may reach although they are (or resolve to)
+    # loopback, private, link-local or multicast addresses; a delivery's timeout; the
+    # seconds between retries of a failing event (then it is a dead letter).
+    listener_allowed_hosts: tuple[str, ...] = ()
+    listener_timeout_s: float = 10.0
+    listener_retry_schedule: tuple[float, ...] = (1, 5, 30, 120, 600, 3600, 10800)
+
+
+class Seconds(tuple[float, ...]):
+    """A comma-separated list of seconds, each > 0."""
 
 
 _ENV: dict[str, tuple[str, type]] = {
@@ -41,6 +51,9 @@ _ENV: dict[str, tuple[str, type]] = {
     "IDLE_IN_TRANSACTION_TIMEOUT_MS": ("idle_in_transaction_timeout_ms", int),
     "STANDBY_RETRY_S": ("standby_retry_s", float),
     "WORKERS": ("workers", int),
+    "LISTENER_ALLOWED_HOSTS": ("listener_allowed_hosts", list),
+    "LISTENER_TIMEOUT_S": ("listener_timeout_s", float),
+    "LISTENER_RETRY_SCHEDULE": ("listener_retry_schedule", Seconds),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -48,6 +61,16 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 def _parse(name: str, raw: str, kind: type) -> object:
+    if kind is list:
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+    if kind is Seconds:
+        try:
+            values = tuple(float(item) for item in raw.split(","))
+        except ValueError:
+            raise SettingsError(f"{name}={raw!r}: expected seconds, comma-separated") from None
+        if not values or any(v <= 0 for v in values):
+            raise SettingsError(f"{name}={raw!r}: expected seconds > 0, comma-separated")
+        return values
     if kind is bool:
         if raw.lower() in _TRUE:
             return True
@@ -76,6 +99,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError("DB_POOL_MIN_SIZE must be >= 1 and <= DB_POOL_MAX_SIZE")
     if settings.log_format not in ("json", "text", "auto"):
         raise SettingsError(f"LOG_FORMAT={settings.log_format!r}: expected json, text or auto")
+    if not 0 < settings.listener_timeout_s <= 300:
+        raise SettingsError(f"LISTENER_TIMEOUT_S={settings.listener_timeout_s}: must be > 0 and <= 300")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"LOG_LEVEL={settings.log_level!r}: expected DEBUG/INFO/WARNING/ERROR")
     return settings

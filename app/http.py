@@ -16,6 +16,8 @@ from app import operations, subscribers
 from app.commands.consumers import http as consumers_commands
 from app.commands.delivery import http as delivery_commands
 from app.commands.kitchen import http as kitchen_commands
+from app.commands.listeners import http as listeners_commands
+from app.commands.listeners.delivery import Deliveries
 from app.commands.orders import http as orders_commands
 from app.commands.reservations import http as reservations_commands
 from app.commands.restaurants import http as restaurants_commands
@@ -68,7 +70,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         )
         bus = EventBus()
         positions = ViewPositions(poke=bus.poke)
-        services = Services(pool, bus, clock or SystemClock(), positions, Metrics(), url, head)
+        services = Services(pool, bus, clock or SystemClock(), positions, Metrics(), url, head, settings)
         app.state.services = services
         try:
             async with anyio.create_task_group() as tg:
@@ -76,6 +78,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 if settings.run_subscriptions:
                     services.host = SubscriptionHost(subscribers.ALL, pool, url, bus, positions, settings.standby_retry_s)
                     tg.start_soon(services.host.run)
+                    tg.start_soon(Deliveries(pool, url, settings).run)
                 yield
                 tg.cancel_scope.cancel()
         finally:
@@ -100,6 +103,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             *order_details.routes,
             *order_history.routes,
             *available_restaurants.routes,
+            *listeners_commands.routes,
             *operations.routes,
         ],
         dependencies={"services": Provide(provide_services, sync_to_thread=False)},

@@ -1,11 +1,12 @@
-"""Every subscriber of the event bus, by name: the views (projectors) and the command
-modules' process managers. The one place that knows them all."""
+"""Every subscriber of the event bus, by name: the views (projectors), the command
+modules' process managers, and the listeners' fan-out. The one place that knows them all."""
 
 from __future__ import annotations
 
 from app.commands.accounting import process as accounting
 from app.commands.delivery import process as delivery
 from app.commands.kitchen import process as kitchen
+from app.commands.listeners import process as listeners
 from app.commands.orders import process as orders
 from app.infra.subscriptions import Subscription
 from app.queries.available_restaurants import projector as available_restaurants
@@ -33,4 +34,7 @@ PROCESS_MANAGERS: dict[str, Subscription] = {
     s.name: s for s in (orders.subscription, accounting.subscription, kitchen.subscription, delivery.subscription)
 }
 
-ALL: list[Subscription] = [*VIEWS.values(), *PROCESS_MANAGERS.values()]
+# Matches each batch of the log against every registered listener (event listeners).
+FANOUT = listeners.subscription
+
+ALL: list[Subscription] = [*VIEWS.values(), *PROCESS_MANAGERS.values(), FANOUT]

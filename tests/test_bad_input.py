@@ -29,6 +29,8 @@ async def world(client: Any) -> dict[str, str]:
     await state(client, o["id"], "APPROVED")
     gold = await place(client, c, pricey["id"], [("gold", 1)])  # the orders module knows the menu now
     await state(client, gold["id"], "REJECTED")  # the saga has nothing more to write
+    hook = await client.post("/listeners", json=listener_body())
+    assert hook.status_code == 201, hook.text
     return {
         "room": room["id"],
         "reservation": reservation["id"],
@@ -36,6 +38,7 @@ async def world(client: Any) -> dict[str, str]:
         "restaurant": r["id"],
         "pricey": pricey["id"],
         "order": o["id"],
+        "listener": hook.json()["id"],
     }
 
 
@@ -59,6 +62,19 @@ def restaurant_body(**kw: Any) -> dict[str, Any]:
         "menu": [{"id": "a", "name": "A", "price": "1.00"}],
         **kw,
     }
+
+
+def listener_body(**kw: Any) -> dict[str, Any]:
+    return {
+        "name": "hook",
+        "event_types": ["orders.order_placed"],
+        "target": {"kind": "webhook", "url": "http://127.0.0.1:9/hooks"},
+        **kw,
+    }
+
+
+def webhook(url: str) -> dict[str, Any]:
+    return {"kind": "webhook", "url": url}
 
 
 def order_body(**kw: Any) -> dict[str, Any]:
@@ -123,6 +139,28 @@ CASES: list[tuple[Any, ...]] = [
     ("not-utf-8", "POST", "/rooms", b'{"name": "\xff\xfe", "capacity": 1}', 400),
     ("body-too-large", "POST", "/rooms", '{"name": "' + "a" * (2 * 1024 * 1024) + '", "capacity": 1}', 413),
     ("empty-body", "POST", "/rooms", "", 400),
+    # Listeners: every bad registration of API.md names its field, and nothing is stored.
+    ("listener-no-types", "POST", "/listeners", listener_body(event_types=[]), 422),
+    ("listener-unknown-type", "POST", "/listeners", listener_body(event_types=["orders.order_eaten"]), 422),
+    ("listener-filter-does-not-parse", "POST", "/listeners", listener_body(filter="$.total >"), 422),
+    ("listener-filter-not-a-predicate", "POST", "/listeners", listener_body(filter="$.total"), 422),
+    ("listener-field-not-a-path", "POST", "/listeners", listener_body(fields={"id": "$.order_id +"}), 422),
+    ("listener-ends-before-starts", "POST", "/listeners", listener_body(starts_at=GOOD_END, ends_at=GOOD_START), 422),
+    ("listener-ftp", "POST", "/listeners", listener_body(target=webhook("ftp://127.0.0.1/x")), 422),
+    ("listener-user-info", "POST", "/listeners", listener_body(target=webhook("http://me:pw@127.0.0.1/x")), 422),
+    ("listener-private-host", "POST", "/listeners", listener_body(target=webhook("http://10.1.2.3/x")), 422),
+    ("listener-link-local", "POST", "/listeners", listener_body(target=webhook("http://169.254.169.254/x")), 422),
+    ("listener-unresolvable", "POST", "/listeners", listener_body(target=webhook("http://nowhere.invalid/x")), 422),
+    ("listener-ipv6-loopback", "POST", "/listeners", listener_body(target=webhook("http://[::1]/x")), 422),
+    ("listener-unknown-kind", "POST", "/listeners", listener_body(target={"kind": "smtp", "to": "a@b"}), 400),
+    ("listener-nats-bad-subject", "POST", "/listeners", listener_body(target={"kind": "nats", "subject": "a b"}), 422),
+    ("listener-change-unknown", "PATCH", f"/listeners/{UNKNOWN}", {"paused": True}, 404),
+    ("listener-change-bad-filter", "PATCH", "/listeners/{listener}", {"filter": "nonsense"}, 422),
+    ("listener-delete-unknown", "DELETE", f"/listeners/{UNKNOWN}", None, 404),
+    ("listener-rotate-unknown", "POST", f"/listeners/{UNKNOWN}/rotate-secret", None, 404),
+    ("listener-redeliver-not-dead", "POST", f"/listeners/{{listener}}/deliveries/{UNKNOWN}/redeliver", None, 409),
+    ("listener-read-unknown", "GET", f"/listeners/{UNKNOWN}", None, 404),
+    ("deliveries-bad-status", "GET", "/listeners/{listener}/deliveries?status=lost", None, 400),
     # Unknown ids in the path of a query.
     ("history-unknown-consumer", "GET", f"/consumers/{UNKNOWN}/orders", None, 404),
     # Missing required query parameters.
@@ -250,7 +288,8 @@ SELECT (SELECT count(*) FROM command.outbox), (SELECT count(*) FROM command.idem
        (SELECT count(*) FROM command.orders), (SELECT string_agg(state, ',' ORDER BY id) FROM command.orders),
        (SELECT count(*) FROM command.couriers), (SELECT string_agg(available::text, ',' ORDER BY id) FROM command.couriers),
        (SELECT string_agg(status, ',' ORDER BY order_id) FROM command.kitchen_tickets),
-       (SELECT string_agg(status, ',' ORDER BY order_id) FROM command.deliveries)
+       (SELECT string_agg(status, ',' ORDER BY order_id) FROM command.deliveries),
+       (SELECT count(*) FROM command.listeners), (SELECT string_agg(name || paused::text || coalesce(filter, ''), ',' ORDER BY id) FROM command.listeners)
 """
 
 
@@ -300,8 +339,8 @@ async def test_bad_input_is_a_documented_problem_and_writes_nothing(
         answer = served_by["responses"].get(str(status))
         assert answer is not None, f"{method} {url} answers {status}, which its operation does not document"
         assert "application/problem+json" in answer["content"]
-        if method == "GET" and status == 404:
-            assert response.headers["x-view-position"], "a query's 404 tells the position it read"
+        if status == 404 and "X-View-Position" in answer.get("headers", {}):
+            assert response.headers["x-view-position"], "a view's 404 tells the position it read"
 
 
 def test_the_table_covers_every_command_endpoint() -> None:
@@ -324,7 +363,7 @@ def test_the_table_covers_every_command_endpoint() -> None:
     assert commands and commands - covered == set()
 
 
-WORLD_SHAPE = {name: UNKNOWN for name in ("room", "reservation", "consumer", "restaurant", "pricey", "order")}
+WORLD_SHAPE = {name: UNKNOWN for name in ("room", "reservation", "consumer", "restaurant", "pricey", "order", "listener")}
 
 
 @pytest.mark.parametrize(

@@ -48,3 +48,14 @@ def event_class(type_name: str) -> type[Event]:
         # A tag is "<module>.<event>": the module under app/events defines it.
         importlib.import_module(f"app.events.{type_name.partition('.')[0]}")
     return _REGISTRY[type_name]
+
+
+def published() -> dict[str, type[Event]]:
+    """Every event type of every module, by type name (what listeners may subscribe to)."""
+    import pkgutil
+
+    import app.events as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"app.events.{module.name}")
+    return dict(sorted(_REGISTRY.items()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.config import Settings
 from app.events import Event, event_type
 from app.infra import outbox
 from app.infra.clock import Clock
@@ -28,9 +29,12 @@ class CatchUp(Exception):
 
 
 class UnitOfWork:
-    def __init__(self, conn: Connection, clock: Clock, caught_up: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, conn: Connection, clock: Clock, caught_up: frozenset[str] = frozenset(), settings: Settings | None = None
+    ) -> None:
         self.conn = conn
         self.clock = clock
+        self.settings = settings or Settings()  # the operator's configuration (e.g. listeners' allowed hosts)
         self._caught_up = caught_up
         self._pending: list[Event] = []
         # What was appended: the last position (the command's answer) and the types

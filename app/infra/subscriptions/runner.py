@@ -78,7 +78,8 @@ class Runner:
         log.info("subscription %s running from %s", sub.name, self.stats.position.token())
         held_back_delay = 0.0
         while True:
-            batch, more = await self.reads.next(self.stats.position, sub.batch_size, sub.handled_types or None)
+            types = (sub.handled_types or None) if sub.reads_payloads else frozenset()
+            batch, more = await self.reads.next(self.stats.position, sub.batch_size, types)
             if batch:
                 if sub.acts_on(batch):
                     await self._apply_with_retries(batch)

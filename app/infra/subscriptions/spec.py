@@ -45,6 +45,9 @@ class Subscription:
     # batch, COMMIT). None for any other batch, which `handle` applies as usual (and a
     # rebuild always uses `handle`, so "the view equals a rebuild" holds the two equal).
     one_statement: OneStatement | None = None
+    # False: the handler works on the batch's positions alone (in SQL over the outbox), so
+    # no event is decoded for it.
+    reads_payloads: bool = True
     handled_types: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -164,6 +164,8 @@ def command(
 
     endpoint.__name__ = endpoint.__qualname__ = handler.__name__
     reply = typing.get_type_hints(handler).get("return")
+    if reply is type(None):
+        reply = None
     doc = OperationDoc(
         status=status,
         body=body_type,
@@ -176,7 +178,9 @@ def command(
     return route(
         path,
         http_method=[HttpMethod(method)],
-        status_code=status,
+        # Litestar refuses a 204 route whose function may return a body; the endpoint sets
+        # the status of each answer itself, and the OpenAPI entry is written from `doc`.
+        status_code=200 if status == 204 else status,
         operation_id=operation_id,
         summary=summary,
         description=description or None,

@@ -87,7 +87,7 @@ async def _attempt(
     caught_up: frozenset[str],
 ) -> tuple[Answer, UnitOfWork]:
     async with services.pool.acquire() as conn:
-        uow = UnitOfWork(conn, services.clock, caught_up)
+        uow = UnitOfWork(conn, services.clock, caught_up, services.settings)
         if key is None:
             if one_statement:
                 reply = await handler(cmd, uow)
@@ -123,7 +123,7 @@ def _success(status: int, reply: Any, uow: UnitOfWork) -> Answer:
     position = uow.position.token() if uow.position is not None else None
     if position is not None and hasattr(reply, "position"):
         reply = msgspec.structs.replace(reply, position=position)
-    return Answer(status, _encoder.encode(reply), position)
+    return Answer(status, b"" if reply is None else _encoder.encode(reply), position)
 
 
 async def _catch_up(services: Services, subscription: str) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from litestar.di import NamedDependency
 
+from app.config import Settings
 from app.infra.bus import EventBus
 from app.infra.clock import Clock
 from app.infra.consistency import ViewPositions
@@ -23,6 +24,7 @@ class Services:
     metrics: Metrics
     database_url: str
     head_revision: str
+    settings: Settings
     host: SubscriptionHost | None = None
 
 

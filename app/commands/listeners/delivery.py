@@ -1,0 +1,267 @@
+"""Delivering each listener's queue: in commit order, one event at a time per listener, at
+least once (an attempt whose outcome was not recorded is made again, with the same
+`webhook-id`). One process delivers at a time (an advisory lock on a dedicated
+connection, which also LISTENs for new matches); the others stand by and take over.
+
+A webhook is a POST of the document, signed per the Standard Webhooks specification, sent
+only to an address the rules allow (the host resolved again at each attempt), never
+following a redirect. A failed attempt is retried on the schedule; after its last step
+the event is a dead letter and the next one goes. `410 Gone` disables the listener."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import socket
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import anyio
+import anyio.abc
+import asyncpg
+import httpx
+import msgspec
+
+from app.commands.listeners import domain
+from app.config import Settings
+from app.errors import Invalid
+from app.infra.bus import Wakeup
+from app.infra.db import Connection, Pool, connect
+from app.infra.outbox import Position
+
+log = logging.getLogger(__name__)
+
+LOCK = (7_340_003, 0)  # pg_advisory_lock(int, int): the one delivering process
+CHANNEL = "listener_queue"
+MAX_IN_FLIGHT = 200
+EXCERPT = 200  # characters of a failed answer kept in the deliveries log
+
+# Each listener's next event: redelivered dead letters first, then commit order. The
+# document's `data` is the payload, or the listener's fields evaluated by PostgreSQL.
+HEADS = """
+SELECT DISTINCT ON (q.listener_id)
+       q.listener_id, q.xid, q.id, q.attempts, q.next_attempt_at, l.target, l.secret,
+       o.event_id, o.type, o.recorded_at,
+       CASE WHEN l.fields IS NULL THEN o.payload
+            ELSE (SELECT coalesce(jsonb_object_agg(f.key, jsonb_path_query_first(o.payload, f.value::jsonpath, '{}', true)),
+                                  '{}'::jsonb)
+                  FROM jsonb_each_text(l.fields) AS f)
+       END::text AS data
+FROM command.listener_queue q
+JOIN command.listeners l ON l.id = q.listener_id
+JOIN command.outbox o ON o.xid = q.xid AND o.id = q.id
+WHERE q.status = 'pending' AND NOT l.paused AND NOT l.disabled AND NOT l.deleted
+  AND q.listener_id <> ALL ($1::uuid[])
+ORDER BY q.listener_id, q.redelivered DESC, q.xid, q.id
+"""
+DELIVERED = """
+WITH done AS (
+    DELETE FROM command.listener_queue WHERE listener_id = $1 AND xid = $2 AND id = $3 RETURNING xid, id
+)
+UPDATE command.listeners l SET delivered = l.delivered + 1,
+    last_xid = CASE WHEN l.last_xid IS NULL OR (d.xid, d.id) > (l.last_xid, l.last_id) THEN d.xid ELSE l.last_xid END,
+    last_id = CASE WHEN l.last_xid IS NULL OR (d.xid, d.id) > (l.last_xid, l.last_id) THEN d.id ELSE l.last_id END
+FROM done d WHERE l.id = $1
+"""
+FAILED = """
+WITH q AS (
+    UPDATE command.listener_queue SET attempts = attempts + 1, last_failed = true, status = $4, next_attempt_at = $5
+    WHERE listener_id = $1 AND xid = $2 AND id = $3 AND status = 'pending' RETURNING 1
+)
+UPDATE command.listeners SET failed_attempts = failed_attempts + 1, disabled = disabled OR $6
+WHERE id = $1 AND EXISTS (SELECT FROM q)
+"""
+RECORD = """
+INSERT INTO command.listener_deliveries (listener_id, event_id, type, xid, id, attempt, status, response_status,
+    error, duration_ms, at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+"""
+
+
+class Attempt(msgspec.Struct, frozen=True):
+    ok: bool
+    response_status: int | None
+    error: str | None
+    duration_ms: float
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """Standard Webhooks: v1,base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")), the key
+    being the secret's bytes after "whsec_", base64-decoded."""
+    key = base64.b64decode(secret.removeprefix(domain.SECRET_PREFIX))
+    digest = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def document(head: asyncpg.Record) -> bytes:
+    position = Position(head["xid"], head["id"])
+    return msgspec.json.encode(
+        {
+            "id": str(head["event_id"]),
+            "type": head["type"],
+            "position": position.token(),
+            "occurred_at": head["recorded_at"],
+            "listener_id": str(head["listener_id"]),
+            "data": msgspec.Raw(head["data"].encode()),
+        }
+    )
+
+
+class Deliveries:
+    def __init__(self, pool: Pool, database_url: str, settings: Settings) -> None:
+        self.pool = pool
+        self.database_url = database_url
+        self.allowed = domain.Allowed.of(settings.listener_allowed_hosts)
+        self.timeout_s = settings.listener_timeout_s
+        self.schedule = settings.listener_retry_schedule
+        self.standby_retry_s = settings.standby_retry_s
+        self.wakeup = Wakeup()
+        self.in_flight: set[UUID] = set()
+        self.delivering = False
+
+    async def run(self) -> None:
+        """Until cancelled: deliver while this process holds the lock, else stand by."""
+        while True:
+            try:
+                conn = await connect(self.database_url)
+            except Exception as exc:
+                log.warning("listener deliveries: cannot connect: %s", exc)
+                await anyio.sleep(self.standby_retry_s)
+                continue
+            try:
+                if await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *LOCK):
+                    await conn.add_listener(CHANNEL, lambda *_: self.wakeup.set())
+                    self.delivering = True
+                    await self._deliver_all(conn)
+            except Exception as exc:
+                log.error("listener deliveries stopped (%s); standing by", exc)
+            finally:
+                self.delivering = False
+                self.in_flight.clear()
+                conn.terminate()
+            await anyio.sleep(self.standby_retry_s)
+
+    async def _deliver_all(self, lock_conn: Connection) -> None:
+        limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+        async with (
+            httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=False, limits=limits) as client,
+            anyio.create_task_group() as tg,
+        ):
+            checked_at = time.monotonic()
+            while True:
+                wait = await self._start_due(client, tg)
+                await self.wakeup.wait(timeout=wait)
+                if time.monotonic() - checked_at > 5:  # the lock lives with this connection
+                    await lock_conn.execute("SELECT 1")
+                    checked_at = time.monotonic()
+
+    async def _start_due(self, client: httpx.AsyncClient, tg: anyio.abc.TaskGroup) -> float:
+        """Starts a delivery for each listener whose next event is due; how long to sleep."""
+        heads = await self.pool.fetch(HEADS, list(self.in_flight))
+        now = datetime.now(UTC)
+        wait = 1.0
+        for head in heads:
+            if len(self.in_flight) >= MAX_IN_FLIGHT:
+                break
+            due_in = (head["next_attempt_at"] - now).total_seconds()
+            if due_in <= 0:
+                self.in_flight.add(head["listener_id"])
+                tg.start_soon(self._deliver, client, head)
+            else:
+                wait = min(wait, due_in)
+        return wait
+
+    async def _deliver(self, client: httpx.AsyncClient, head: asyncpg.Record) -> None:
+        try:
+            target = msgspec.json.decode(head["target"])
+            body = document(head)
+            attempt = await self._attempt(client, target, head, body)
+            await self._record(head, attempt)
+        except Exception as exc:
+            log.error("listener %s: cannot deliver event %s: %s", head["listener_id"], head["event_id"], exc)
+        finally:
+            self.in_flight.discard(head["listener_id"])
+            self.wakeup.set()
+
+    async def _attempt(self, client: httpx.AsyncClient, target: dict[str, Any], head: asyncpg.Record, body: bytes) -> Attempt:
+        started = time.perf_counter()
+
+        def took() -> float:
+            return round((time.perf_counter() - started) * 1000, 3)
+
+        if target["kind"] != "webhook":
+            return Attempt(False, None, f"{target['kind']} targets are not delivered by this release", took())
+        try:
+            await self._check_address(target["url"])
+        except Invalid as refused:
+            return Attempt(False, None, refused.detail, took())
+        message_id = str(head["event_id"])
+        timestamp = int(time.time())
+        headers = {
+            **(target.get("headers") or {}),
+            "content-type": "application/json",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(head["secret"], message_id, timestamp, body),
+        }
+        try:
+            response = await client.post(target["url"], content=body, headers=headers)
+        except (httpx.HTTPError, OSError) as exc:
+            return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:EXCERPT], took())
+        if 200 <= response.status_code < 300:
+            return Attempt(True, response.status_code, None, took())
+        excerpt = response.text[:EXCERPT] if response.content else ""
+        return Attempt(False, response.status_code, f"HTTP {response.status_code} {excerpt}".strip(), took())
+
+    async def _check_address(self, url: str) -> None:
+        """The URL's rules again, on the addresses its host resolves to now (a host that
+        resolved to a public address at registration may not any more)."""
+        host = domain.webhook_host(url)
+        if host in self.allowed.hosts:
+            return
+        try:
+            infos = await anyio.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except OSError:
+            infos = []
+        domain.check_addresses(host, sorted({str(info[4][0]) for info in infos}), self.allowed)
+
+    async def _record(self, head: asyncpg.Record, attempt: Attempt) -> None:
+        listener_id, xid, id_ = head["listener_id"], head["xid"], head["id"]
+        number = head["attempts"] + 1
+        now = datetime.now(UTC)
+        async with self.pool.acquire() as conn, conn.transaction():
+            if attempt.ok:
+                await conn.execute(DELIVERED, listener_id, xid, id_)
+                status = "delivered"
+            else:
+                gone = attempt.response_status == 410
+                delay = domain.retry_delay(self.schedule, number)
+                status = "failed" if delay is not None else "dead"
+                next_at = now + (delay or timedelta(0))
+                await conn.execute(FAILED, listener_id, xid, id_, "pending" if delay is not None else "dead", next_at, gone)
+                if gone:
+                    log.warning("listener %s disabled: its target answered 410 Gone", listener_id)
+                elif status == "dead":
+                    log.warning("listener %s: event %s is a dead letter after %d attempts", listener_id, head["event_id"], number)
+                else:
+                    log.info(
+                        "listener %s: attempt %d of event %s failed: %s", listener_id, number, head["event_id"], attempt.error
+                    )
+            await conn.execute(
+                RECORD,
+                listener_id,
+                head["event_id"],
+                head["type"],
+                xid,
+                id_,
+                number,
+                status,
+                attempt.response_status,
+                attempt.error,
+                attempt.duration_ms,
+                now,
+            )

@@ -1,0 +1,111 @@
+"""Rules of event listeners. Plain Python: no I/O (addresses are resolved by the caller).
+
+Webhook URLs: http or https, no user info, and a host that is not (and does not resolve
+to) a loopback, private, link-local, multicast or otherwise reserved address, unless the
+operator allows it (`LISTENER_ALLOWED_HOSTS`: host names and CIDRs)."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from app.errors import invalid
+
+SECRET_PREFIX = "whsec_"
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The operator's exceptions to the address rules."""
+
+    hosts: frozenset[str]
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+    @classmethod
+    def of(cls, entries: Iterable[str]) -> Allowed:
+        hosts, networks = set(), []
+        for entry in entries:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                hosts.add(entry.lower().rstrip("."))
+        return cls(frozenset(hosts), tuple(networks))
+
+    def address(self, address: str) -> bool:
+        ip = ipaddress.ip_address(address)
+        return any(ip in network for network in self.networks) or _public(ip)
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+def webhook_host(url: str) -> str:
+    """The host of a webhook URL that follows the rules of its form; else a 422 on `target.url`."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:
+        raise invalid("target.url", "not a URL") from None
+    if parts.scheme not in ("http", "https"):
+        raise invalid("target.url", "http or https only")
+    if parts.username is not None or parts.password is not None:
+        raise invalid("target.url", "no user info in the URL")
+    if not host:
+        raise invalid("target.url", "a host is required")
+    return host.lower().rstrip(".")
+
+
+def check_addresses(host: str, addresses: Sequence[str], allowed: Allowed) -> None:
+    """A 422 on `target.url` unless the host is allowed by name, or every address it
+    resolves to is allowed (public, or inside an allowed CIDR)."""
+    if host in allowed.hosts:
+        return
+    if not addresses:
+        raise invalid("target.url", f"{host} does not resolve")
+    refused = [a for a in addresses if not allowed.address(a)]
+    if refused:
+        raise invalid("target.url", f"{host} is or resolves to an address not allowed ({refused[0]})")
+
+
+def check_window(starts_at: datetime, ends_at: datetime | None) -> None:
+    if ends_at is not None and ends_at <= starts_at:
+        raise invalid("ends_at", "must be after starts_at")
+
+
+def state(
+    now: datetime,
+    *,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    paused: bool,
+    disabled: bool,
+    pending: int,
+    head_failed: bool,
+) -> str:
+    """What the API shows: scheduled | active | retrying | paused | ended | disabled."""
+    if disabled:
+        return "disabled"
+    if paused:
+        return "paused"
+    if now < starts_at:
+        return "scheduled"
+    if ends_at is not None and now >= ends_at and pending == 0:
+        return "ended"
+    return "retrying" if head_failed else "active"
+
+
+def retry_delay(schedule: Sequence[float], attempts: int, rng: random.Random | None = None) -> timedelta | None:
+    """After `attempts` failed attempts: how long until the next one (the schedule's step,
+    with up to 10% jitter either way), or None when the schedule is spent (a dead letter)."""
+    if attempts > len(schedule):
+        return None
+    jitter = 1 + ((rng or random).random() - 0.5) / 5
+    return timedelta(seconds=schedule[attempts - 1] * jitter)

@@ -1,0 +1,258 @@
+"""SQL on the listeners module's tables. Filters and fields are SQL/JSON path text that
+PostgreSQL parses and evaluates on the stored payloads; Python never evaluates them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from app.infra.db import Connection, Pool
+from app.infra.outbox import ORIGIN, Position
+
+_json = msgspec.json.Encoder()
+
+# The subscription that fans the log out to the listeners (process.py).
+FANOUT = "listeners"
+
+# PostgreSQL's own parser: a filter must parse and be a predicate (on an empty payload it
+# answers true or false, where a mere path answers "single boolean result is expected");
+# a field must parse as a path.
+CHECK_FILTER = "SELECT jsonb_path_match('{}'::jsonb, $1::jsonpath)"
+CHECK_PATH = "SELECT jsonb_path_query_first('{}'::jsonb, $1::jsonpath, '{}', true)"
+
+# The batch (first..last, in the log's order) matched against every listener at once. The
+# queue gets the matches; NOTIFY wakes the delivery loop, in whichever process runs it.
+MATCH_BATCH = """
+WITH matched AS (
+    INSERT INTO command.listener_queue (listener_id, xid, id)
+    SELECT l.id, o.xid, o.id
+    FROM command.outbox o
+    JOIN command.listeners l ON o.type = ANY (l.event_types)
+    WHERE (o.xid, o.id) >= ($1, $2) AND (o.xid, o.id) <= ($3, $4)
+      AND NOT l.deleted AND NOT l.disabled
+      AND o.recorded_at >= l.starts_at AND (l.ends_at IS NULL OR o.recorded_at < l.ends_at)
+      AND (l.filter IS NULL OR jsonb_path_match(o.payload, l.filter::jsonpath, '{}', true))
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+SELECT pg_notify('listener_queue', '') FROM (SELECT 1) AS one WHERE EXISTS (SELECT FROM matched)
+"""
+# One listener's matches up to where the fan-out has come (a backfill, or a new filter).
+MATCH_HISTORY = """
+INSERT INTO command.listener_queue (listener_id, xid, id)
+SELECT l.id, o.xid, o.id
+FROM command.listeners l
+JOIN command.outbox o ON o.type = ANY (l.event_types)
+WHERE l.id = $1 AND (o.xid, o.id) > ($2, $3) AND (o.xid, o.id) <= ($4, $5)
+  AND o.recorded_at >= l.starts_at AND (l.ends_at IS NULL OR o.recorded_at < l.ends_at)
+  AND (l.filter IS NULL OR jsonb_path_match(o.payload, l.filter::jsonpath, '{}', true))
+ON CONFLICT DO NOTHING
+"""
+# The fan-out's checkpoint, locked: its next batch waits for this transaction, and then
+# sees the listener as it is now.
+FANOUT_CHECKPOINT = """
+WITH ensured AS (INSERT INTO command.subscriptions (name) VALUES ($1) ON CONFLICT (name) DO NOTHING)
+SELECT xid, id FROM command.subscriptions WHERE name = $1 FOR UPDATE
+"""
+INSERT = """
+INSERT INTO command.listeners (id, name, event_types, filter, fields, target, secret, starts_at, ends_at,
+    created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+"""
+LOAD = "SELECT * FROM command.listeners WHERE id = $1 AND NOT deleted FOR UPDATE"
+SAVE = """
+UPDATE command.listeners SET name = $2, filter = $3, fields = $4, ends_at = $5, paused = $6,
+    version = version + 1, updated_at = $7
+WHERE id = $1 RETURNING version
+"""
+FORGET_PENDING = "DELETE FROM command.listener_queue WHERE listener_id = $1 AND status = 'pending'"
+DELETE = "UPDATE command.listeners SET deleted = true, updated_at = $2 WHERE id = $1 AND NOT deleted RETURNING id"
+DROP_QUEUE = "DELETE FROM command.listener_queue WHERE listener_id = $1"
+ROTATE = """
+UPDATE command.listeners SET secret = $2, updated_at = $3 WHERE id = $1 AND NOT deleted AND secret IS NOT NULL RETURNING id
+"""
+REDELIVER = """
+UPDATE command.listener_queue q SET status = 'pending', attempts = 0, next_attempt_at = now(),
+    redelivered = true, last_failed = false
+FROM (SELECT DISTINCT xid, id FROM command.listener_deliveries WHERE listener_id = $1 AND event_id = $2) AS d
+WHERE q.listener_id = $1 AND q.status = 'dead' AND (q.xid, q.id) = (d.xid, d.id)
+RETURNING q.xid
+"""
+
+
+class ListenerRow(msgspec.Struct, frozen=True):
+    id: UUID
+    name: str
+    event_types: list[str]
+    filter: str | None
+    fields: dict[str, str] | None
+    target: dict[str, Any]
+    starts_at: datetime
+    ends_at: datetime | None
+    paused: bool
+    disabled: bool
+    delivered: int
+    failed_attempts: int
+    dead_letters: int
+    pending: int
+    head_failed: bool
+    last_position: Position | None
+    created_at: datetime
+
+
+async def _refused_by_postgres(conn: Connection, sql: str, text: str) -> str | None:
+    """None if PostgreSQL runs `sql` on `text`; else its reason. Behind a savepoint: the
+    command's transaction goes on either way."""
+    try:
+        async with conn.transaction():
+            await conn.fetchval(sql, text)
+    except asyncpg.PostgresError as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+async def check_filter(conn: Connection, expression: str) -> str | None:
+    """None if PostgreSQL takes `expression` as a predicate; else why not."""
+    return await _refused_by_postgres(conn, CHECK_FILTER, expression)
+
+
+async def check_path(conn: Connection, path: str) -> str | None:
+    return await _refused_by_postgres(conn, CHECK_PATH, path)
+
+
+async def fanout_position(conn: Connection) -> Position:
+    row = await conn.fetchrow(FANOUT_CHECKPOINT, FANOUT)
+    return ORIGIN if row is None else Position(row["xid"], row["id"])
+
+
+async def insert(
+    conn: Connection,
+    listener_id: UUID,
+    name: str,
+    event_types: Sequence[str],
+    filter_: str | None,
+    fields: dict[str, str] | None,
+    target: dict[str, Any],
+    secret: str | None,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    at: datetime,
+) -> None:
+    fields_json = None if fields is None else _json.encode(fields).decode()
+    target_json = _json.encode(target).decode()
+    window = (starts_at, ends_at, at)
+    await conn.execute(INSERT, listener_id, name, list(event_types), filter_, fields_json, target_json, secret, *window)
+
+
+async def match_history(conn: Connection, listener_id: UUID, after: Position, until: Position) -> None:
+    if after < until:
+        await conn.execute(MATCH_HISTORY, listener_id, after.xid, after.id, until.xid, until.id)
+
+
+async def load_for_update(conn: Connection, listener_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(LOAD, listener_id)
+
+
+async def save(
+    conn: Connection,
+    listener_id: UUID,
+    name: str,
+    filter_: str | None,
+    fields: dict[str, str] | None,
+    ends_at: datetime | None,
+    paused: bool,
+    at: datetime,
+) -> int:
+    fields_json = None if fields is None else _json.encode(fields).decode()
+    version = await conn.fetchval(SAVE, listener_id, name, filter_, fields_json, ends_at, paused, at)
+    return int(version)
+
+
+async def forget_pending(conn: Connection, listener_id: UUID) -> None:
+    await conn.execute(FORGET_PENDING, listener_id)
+
+
+async def delete(conn: Connection, listener_id: UUID, at: datetime) -> bool:
+    if await conn.fetchval(DELETE, listener_id, at) is None:
+        return False
+    await conn.execute(DROP_QUEUE, listener_id)
+    return True
+
+
+async def rotate_secret(conn: Connection, listener_id: UUID, secret: str, at: datetime) -> bool:
+    return await conn.fetchval(ROTATE, listener_id, secret, at) is not None
+
+
+async def redeliver(conn: Connection, listener_id: UUID, event_id: UUID) -> bool:
+    return await conn.fetchval(REDELIVER, listener_id, event_id) is not None
+
+
+# -- reads --------------------------------------------------------------------------------
+
+_READ = """
+SELECT l.id, l.name, l.event_types, l.filter, l.fields, l.target, l.starts_at, l.ends_at, l.paused, l.disabled,
+       l.delivered, l.failed_attempts,
+       (SELECT count(*) FROM command.listener_queue q WHERE q.listener_id = l.id AND q.status = 'dead') AS dead_letters,
+       (SELECT count(*) FROM command.listener_queue q WHERE q.listener_id = l.id AND q.status = 'pending') AS pending,
+       coalesce((SELECT q.last_failed FROM command.listener_queue q WHERE q.listener_id = l.id AND q.status = 'pending'
+                 ORDER BY q.redelivered DESC, q.xid, q.id LIMIT 1), false) AS head_failed,
+       l.last_xid, l.last_id, l.created_at
+FROM command.listeners l
+"""
+ONE = _READ + "WHERE l.id = $1 AND NOT l.deleted"
+PAGE = _READ + "WHERE NOT l.deleted AND ($1::text IS NULL OR (l.name, l.id) > ($1, $2)) ORDER BY l.name, l.id LIMIT $3"
+DELIVERIES = """
+SELECT d.seq, d.event_id, d.type, d.xid, d.id, d.attempt, d.status, d.response_status, d.error, d.duration_ms, d.at
+FROM command.listener_deliveries d
+WHERE d.listener_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::bigint IS NULL OR d.seq < $3)
+ORDER BY d.seq DESC LIMIT $4
+"""
+EXISTS = "SELECT true FROM command.listeners WHERE id = $1 AND NOT deleted"
+
+
+def _listener(r: asyncpg.Record) -> ListenerRow:
+    last = None if r["last_xid"] is None else Position(r["last_xid"], r["last_id"])
+    return ListenerRow(
+        id=r["id"],
+        name=r["name"],
+        event_types=list(r["event_types"]),
+        filter=r["filter"],
+        fields=None if r["fields"] is None else msgspec.json.decode(r["fields"]),
+        target=msgspec.json.decode(r["target"]),
+        starts_at=r["starts_at"],
+        ends_at=r["ends_at"],
+        paused=r["paused"],
+        disabled=r["disabled"],
+        delivered=r["delivered"],
+        failed_attempts=r["failed_attempts"],
+        dead_letters=r["dead_letters"],
+        pending=r["pending"],
+        head_failed=r["head_failed"],
+        last_position=last,
+        created_at=r["created_at"],
+    )
+
+
+async def one(conn: Connection | Pool, listener_id: UUID) -> ListenerRow | None:
+    row = await conn.fetchrow(ONE, listener_id)
+    return None if row is None else _listener(row)
+
+
+async def page(conn: Connection | Pool, after: tuple[str, UUID] | None, limit: int) -> list[ListenerRow]:
+    rows = await conn.fetch(PAGE, after[0] if after else None, after[1] if after else None, limit)
+    return [_listener(r) for r in rows]
+
+
+async def exists(conn: Connection | Pool, listener_id: UUID) -> bool:
+    return bool(await conn.fetchval(EXISTS, listener_id))
+
+
+async def deliveries(
+    conn: Connection | Pool, listener_id: UUID, status: str | None, before: int | None, limit: int
+) -> list[asyncpg.Record]:
+    return await conn.fetch(DELIVERIES, listener_id, status, before, limit)

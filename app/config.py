@@ -32,6 +32,7 @@ class Settings(msgspec.Struct, frozen=True):
     listener_allowed_hosts: tuple[str, ...] = ()
     listener_timeout_s: float = 10.0
     listener_retry_schedule: tuple[float, ...] = (1, 5, 30, 120, 600, 3600, 10800)
+    nats_url: str = "nats://127.0.0.1:4222"
 
 
 class Seconds(tuple[float, ...]):
@@ -54,6 +55,7 @@ _ENV: dict[str, tuple[str, type]] = {
     "LISTENER_ALLOWED_HOSTS": ("listener_allowed_hosts", list),
     "LISTENER_TIMEOUT_S": ("listener_timeout_s", float),
     "LISTENER_RETRY_SCHEDULE": ("listener_retry_schedule", Seconds),
+    "NATS_URL": ("nats_url", str),
 }
 
 _TRUE = {"1", "true", "yes", "on"}

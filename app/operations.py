@@ -7,10 +7,12 @@ from typing import Any
 from litestar import MediaType, Response, get
 
 from app import subscribers
+from app.commands.listeners import store as listeners
 from app.infra import status
+from app.infra.metrics import labels
 from app.infra.migrations import current_revision
 from app.infra.web.openapi import plain_read
-from app.infra.web.services import ServicesDep
+from app.infra.web.services import ServicesDep, Timed
 
 # Prometheus' text exposition format (Litestar adds "; charset=utf-8").
 PROMETHEUS_TEXT = "text/plain; version=0.0.4"
@@ -64,7 +66,32 @@ async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
 )
 async def metrics(services: ServicesDep) -> Response[str]:
     samples = await status.sample(services.pool, subscribers.ALL, services.host)
-    return Response(services.metrics.render(samples), media_type=PROMETHEUS_TEXT)
+    lines = services.metrics.render(samples) + listener_lines(await listeners.samples(services.pool), services.deliveries)
+    return Response(lines, media_type=PROMETHEUS_TEXT)
+
+
+def listener_lines(rows: list[Any], deliveries: Timed | None) -> str:
+    """Per listener: pending, delivered, failed attempts, dead letters, paused/disabled; and
+    the latency of the deliveries this process made (commit to acknowledgement)."""
+    gauges = [
+        ("listener_pending_events", "gauge", "Matching events not yet delivered.", "pending"),
+        ("listener_delivered_total", "counter", "Events delivered.", "delivered"),
+        ("listener_failed_attempts_total", "counter", "Failed delivery attempts.", "failed_attempts"),
+        ("listener_dead_letters", "gauge", "Events given up on (redeliver them).", "dead_letters"),
+        ("listener_paused", "gauge", "1 when paused.", "paused"),
+        ("listener_disabled", "gauge", "1 when its target answered 410 Gone.", "disabled"),
+    ]
+    out: list[str] = []
+    for name, kind, help_text, column in gauges:
+        out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+        out += [f"{name}{labels(listener=str(r['id']), name=r['name'])} {int(r[column])}" for r in rows]
+    if deliveries is not None:
+        out += [
+            "# HELP listener_delivery_latency_seconds From an event's commit to its delivery's acknowledgement (this process).",
+            "# TYPE listener_delivery_latency_seconds histogram",
+            *deliveries.latency.lines("listener_delivery_latency_seconds"),
+        ]
+    return "\n".join(out) + "\n"
 
 
 routes = [live, ready, metrics]

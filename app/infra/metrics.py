@@ -32,14 +32,14 @@ class Histogram:
         self.total += value
         self.n += 1
 
-    def lines(self, name: str, **labels: str) -> list[str]:
+    def lines(self, name: str, **values: str) -> list[str]:
         out, cumulative = [], 0
         for bound, count in zip((*self.buckets, float("inf")), self.counts, strict=True):
             cumulative += count
             le = "+Inf" if bound == float("inf") else repr(bound)
-            out.append(f"{name}_bucket{_labels(**labels, le=le)} {cumulative}")
-        out.append(f"{name}_sum{_labels(**labels)} {self.total}")
-        out.append(f"{name}_count{_labels(**labels)} {self.n}")
+            out.append(f"{name}_bucket{labels(**values, le=le)} {cumulative}")
+        out.append(f"{name}_sum{labels(**values)} {self.total}")
+        out.append(f"{name}_count{labels(**values)} {self.n}")
         return out
 
 
@@ -60,8 +60,8 @@ class SubscriptionSample:
     freshness: Histogram | None = None
 
 
-def _labels(**labels: str) -> str:
-    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
+def labels(**values: str) -> str:
+    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in values.items())
     return "{" + inner + "}"
 
 
@@ -86,12 +86,12 @@ class Metrics:
             "# HELP app_process The process that answered: with --workers N, one of the N, and the counters"
             " below are its own (lag, positions and stalls come from the database and agree on every worker).",
             "# TYPE app_process gauge",
-            f"app_process{_labels(pid=str(os.getpid()))} 1",
+            f"app_process{labels(pid=str(os.getpid()))} 1",
             "# HELP http_requests_total HTTP requests by method, route and status.",
             "# TYPE http_requests_total counter",
         ]
         for (method, route, status), count in sorted(self._requests.items()):
-            out.append(f"http_requests_total{_labels(method=method, route=route, status=str(status))} {count}")
+            out.append(f"http_requests_total{labels(method=method, route=route, status=str(status))} {count}")
         out += [
             "# HELP http_request_duration_seconds HTTP request latency.",
             "# TYPE http_request_duration_seconds histogram",
@@ -134,7 +134,7 @@ def _subscription_lines(samples: list[SubscriptionSample]) -> list[str]:
     for name, help_text, value in gauges:
         kind = "counter" if name.endswith("_total") else "gauge"
         out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-        out += [f"{name}{_labels(subscription=s.name)} {value(s)}" for s in samples]
+        out += [f"{name}{labels(subscription=s.name)} {value(s)}" for s in samples]
     out += [
         "# HELP subscription_freshness_seconds From an event's commit to its effect's commit, events applied here.",
         "# TYPE subscription_freshness_seconds histogram",

@@ -35,6 +35,7 @@ from app.config import Settings
 from app.errors import Invalid
 from app.infra.bus import Wakeup
 from app.infra.db import Connection, Pool, connect
+from app.infra.metrics import FRESHNESS_BUCKETS, Histogram
 from app.infra.outbox import Position
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,8 @@ class Deliveries:
         self._nats: NatsClient | None = None
         self.wakeup = Wakeup()
         self.in_flight: set[UUID] = set()
+        # From an event's commit to its delivery's acknowledgement, deliveries made here.
+        self.latency = Histogram.empty(FRESHNESS_BUCKETS)
         self.delivering = False
 
     async def run(self) -> None:
@@ -259,6 +262,7 @@ class Deliveries:
             if attempt.ok:
                 await conn.execute(DELIVERED, listener_id, xid, id_)
                 status = "delivered"
+                self.latency.observe((now - head["recorded_at"]).total_seconds())
             else:
                 gone = attempt.response_status == 410
                 delay = domain.retry_delay(self.schedule, number)

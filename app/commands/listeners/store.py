@@ -213,6 +213,18 @@ WHERE d.listener_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::bigint
 ORDER BY d.seq DESC LIMIT $4
 """
 EXISTS = "SELECT true FROM command.listeners WHERE id = $1 AND NOT deleted"
+# Per listener, for /metrics: what is left to deliver and how it went.
+SAMPLES = """
+SELECT l.id, l.name, l.paused, l.disabled, l.delivered, l.failed_attempts,
+       count(*) FILTER (WHERE q.status = 'pending') AS pending,
+       count(*) FILTER (WHERE q.status = 'dead') AS dead_letters
+FROM command.listeners l LEFT JOIN command.listener_queue q ON q.listener_id = l.id
+WHERE NOT l.deleted GROUP BY l.id ORDER BY l.name, l.id
+"""
+
+
+async def samples(conn: Connection | Pool) -> list[asyncpg.Record]:
+    return await conn.fetch(SAMPLES)
 
 
 def _listener(r: asyncpg.Record) -> ListenerRow:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from litestar.di import NamedDependency
 
@@ -11,8 +12,14 @@ from app.infra.bus import EventBus
 from app.infra.clock import Clock
 from app.infra.consistency import ViewPositions
 from app.infra.db import Pool
-from app.infra.metrics import Metrics
+from app.infra.metrics import Histogram, Metrics
 from app.infra.subscriptions import SubscriptionHost
+
+
+class Timed(Protocol):
+    """A background worker whose latency /metrics shows (the listeners' deliveries)."""
+
+    latency: Histogram
 
 
 @dataclass
@@ -26,6 +33,7 @@ class Services:
     head_revision: str
     settings: Settings
     host: SubscriptionHost | None = None
+    deliveries: Timed | None = None
 
 
 ServicesDep = NamedDependency[Services]

@@ -238,3 +238,16 @@ async def test_a_nats_listener_puts_each_matching_event_once_in_the_stream(clien
 
 async def _delivered_is(client: Any, listener_id: str, delivered: int) -> bool:
     return bool((await listener(client, listener_id))["stats"]["delivered"] == delivered)
+
+
+async def test_metrics_show_each_listener_and_the_delivery_latency(client: Any) -> None:
+    async with receiving() as receiver:
+        hook = await register(client, receiver, name="metered")
+        ada, shop = await consumer(client, "Metric Ada"), await restaurant(client, "Metric Pizza")
+        await place(client, ada, shop["id"], [("marg", 1)])
+        await eventually(lambda: _delivered_is(client, hook["id"], 1))
+    text = (await client.get("/metrics")).text
+    assert f'listener_delivered_total{{listener="{hook["id"]}",name="metered"}} 1' in text
+    assert f'listener_pending_events{{listener="{hook["id"]}",name="metered"}} 0' in text
+    count = [line for line in text.splitlines() if line.startswith("listener_delivery_latency_seconds_count")]
+    assert count and int(count[0].split()[-1]) >= 1

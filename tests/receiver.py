@@ -26,6 +26,7 @@ class Receiver:
     port: int = field(default_factory=free_port)
     received: list[Received] = field(default_factory=list)
     answer: Callable[[int], int] = lambda _: 200
+    delay: float = 0.0  # seconds before each answer (deliveries in flight)
 
     @property
     def url(self) -> str:
@@ -42,6 +43,8 @@ class Receiver:
                 break
         self.received.append(Received({k.decode(): v.decode() for k, v in scope["headers"]}, body))
         status = self.answer(len(self.received))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
         await send({"type": "http.response.body", "body": b"ok" if status < 300 else b"no thanks"})
 

@@ -42,14 +42,26 @@ log = logging.getLogger(__name__)
 
 LOCK = (7_340_003, 0)  # pg_advisory_lock(int, int): the one delivering process
 CHANNEL = "listener_queue"
+STOP = "stop:"  # a NOTIFY payload: this listener was paused, changed or deleted
 MAX_IN_FLIGHT = 200
+AHEAD = 50  # a listener's events read at once (each still delivered, and recorded, alone)
 EXCERPT = 200  # characters of a failed answer kept in the deliveries log
 
-# Each listener's next event: redelivered dead letters first, then commit order. The
+# Listeners with an event to deliver, and when their next one is due (an index probe each).
+DUE = """
+SELECT l.id, h.next_attempt_at
+FROM command.listeners l
+CROSS JOIN LATERAL (
+    SELECT q.next_attempt_at FROM command.listener_queue q
+    WHERE q.listener_id = l.id AND q.status = 'pending'
+    ORDER BY q.redelivered DESC, q.xid, q.id LIMIT 1
+) AS h
+WHERE NOT l.paused AND NOT l.disabled AND NOT l.deleted AND l.id <> ALL ($1::uuid[])
+"""
+# A listener's next events: redelivered dead letters first, then commit order. The
 # document's `data` is the payload, or the listener's fields evaluated by PostgreSQL.
 HEADS = """
-SELECT DISTINCT ON (q.listener_id)
-       q.listener_id, q.xid, q.id, q.attempts, q.next_attempt_at, l.target, l.secret,
+SELECT q.listener_id, q.xid, q.id, q.attempts, q.next_attempt_at, l.target, l.secret,
        o.event_id, o.type, o.recorded_at,
        CASE WHEN l.fields IS NULL THEN o.payload
             ELSE (SELECT coalesce(jsonb_object_agg(f.key, jsonb_path_query_first(o.payload, f.value::jsonpath, '{}', true)),
@@ -59,31 +71,35 @@ SELECT DISTINCT ON (q.listener_id)
 FROM command.listener_queue q
 JOIN command.listeners l ON l.id = q.listener_id
 JOIN command.outbox o ON o.xid = q.xid AND o.id = q.id
-WHERE q.status = 'pending' AND NOT l.paused AND NOT l.disabled AND NOT l.deleted
-  AND q.listener_id <> ALL ($1::uuid[])
-ORDER BY q.listener_id, q.redelivered DESC, q.xid, q.id
+WHERE q.listener_id = $1 AND q.status = 'pending' AND NOT l.paused AND NOT l.disabled AND NOT l.deleted
+ORDER BY q.redelivered DESC, q.xid, q.id LIMIT $2
 """
-DELIVERED = """
-WITH done AS (
-    DELETE FROM command.listener_queue WHERE listener_id = $1 AND xid = $2 AND id = $3 RETURNING xid, id
-)
-UPDATE command.listeners l SET delivered = l.delivered + 1,
-    last_xid = CASE WHEN l.last_xid IS NULL OR (d.xid, d.id) > (l.last_xid, l.last_id) THEN d.xid ELSE l.last_xid END,
-    last_id = CASE WHEN l.last_xid IS NULL OR (d.xid, d.id) > (l.last_xid, l.last_id) THEN d.id ELSE l.last_id END
-FROM done d WHERE l.id = $1
-"""
-FAILED = """
-WITH q AS (
-    UPDATE command.listener_queue SET attempts = attempts + 1, last_failed = true, status = $4, next_attempt_at = $5
-    WHERE listener_id = $1 AND xid = $2 AND id = $3 AND status = 'pending' RETURNING 1
-)
-UPDATE command.listeners SET failed_attempts = failed_attempts + 1, disabled = disabled OR $6
-WHERE id = $1 AND EXISTS (SELECT FROM q)
-"""
-RECORD = """
+_LOG = """
 INSERT INTO command.listener_deliveries (listener_id, event_id, type, xid, id, attempt, status, response_status,
     error, duration_ms, at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+SELECT $1, $4, $5, $2, $3, $6, {status}, $7, $8, $9, $10 FROM {source}
+"""
+# An attempt's outcome and its log row, one statement each (atomic without a transaction).
+DELIVERED = f"""
+WITH done AS (
+    DELETE FROM command.listener_queue WHERE listener_id = $1 AND xid = $2 AND id = $3 RETURNING xid, id
+), moved AS (
+    UPDATE command.listeners l SET delivered = l.delivered + 1,
+        last_xid = CASE WHEN l.last_xid IS NULL OR (d.xid, d.id) > (l.last_xid, l.last_id) THEN d.xid ELSE l.last_xid END,
+        last_id = CASE WHEN l.last_xid IS NULL OR (d.xid, d.id) > (l.last_xid, l.last_id) THEN d.id ELSE l.last_id END
+    FROM done d WHERE l.id = $1
+)
+{_LOG.format(status="'delivered'", source="done")}
+"""
+FAILED = f"""
+WITH q AS (
+    UPDATE command.listener_queue SET attempts = attempts + 1, last_failed = true, status = $11, next_attempt_at = $12
+    WHERE listener_id = $1 AND xid = $2 AND id = $3 AND status = 'pending' RETURNING 1
+), counted AS (
+    UPDATE command.listeners SET failed_attempts = failed_attempts + 1, disabled = disabled OR $13
+    WHERE id = $1 AND EXISTS (SELECT FROM q)
+)
+{_LOG.format(status="CASE WHEN $11 = 'dead' THEN 'dead' ELSE 'failed' END", source="q")}
 """
 
 
@@ -128,6 +144,8 @@ class Deliveries:
         self._nats: NatsClient | None = None
         self.wakeup = Wakeup()
         self.in_flight: set[UUID] = set()
+        # Listeners paused, changed or deleted since their events were read: read them anew.
+        self.stopped: set[UUID] = set()
         # From an event's commit to its delivery's acknowledgement, deliveries made here.
         self.latency = Histogram.empty(FRESHNESS_BUCKETS)
         self.delivering = False
@@ -143,7 +161,7 @@ class Deliveries:
                 continue
             try:
                 if await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *LOCK):
-                    await conn.add_listener(CHANNEL, lambda *_: self.wakeup.set())
+                    await conn.add_listener(CHANNEL, self._notified)
                     self.delivering = True
                     await self._deliver_all(conn)
             except Exception as exc:
@@ -157,6 +175,11 @@ class Deliveries:
                         await self._nats.close()
                     self._nats = None
             await anyio.sleep(self.standby_retry_s)
+
+    def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        if str(payload).startswith(STOP):
+            self.stopped.add(UUID(str(payload)[len(STOP) :]))
+        self.wakeup.set()
 
     async def _deliver_all(self, lock_conn: Connection) -> None:
         limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
@@ -173,31 +196,40 @@ class Deliveries:
                     checked_at = time.monotonic()
 
     async def _start_due(self, client: httpx.AsyncClient, tg: anyio.abc.TaskGroup) -> float:
-        """Starts a delivery for each listener whose next event is due; how long to sleep."""
-        heads = await self.pool.fetch(HEADS, list(self.in_flight))
+        """Starts a delivery loop for each listener whose next event is due; how long to sleep."""
         now = datetime.now(UTC)
         wait = 1.0
-        for head in heads:
+        for row in await self.pool.fetch(DUE, list(self.in_flight)):
             if len(self.in_flight) >= MAX_IN_FLIGHT:
                 break
-            due_in = (head["next_attempt_at"] - now).total_seconds()
+            due_in = (row["next_attempt_at"] - now).total_seconds()
             if due_in <= 0:
-                self.in_flight.add(head["listener_id"])
-                tg.start_soon(self._deliver, client, head)
+                self.in_flight.add(row["id"])
+                tg.start_soon(self._deliver_listener, client, row["id"])
             else:
                 wait = min(wait, due_in)
         return wait
 
-    async def _deliver(self, client: httpx.AsyncClient, head: asyncpg.Record) -> None:
+    async def _deliver_listener(self, client: httpx.AsyncClient, listener_id: UUID) -> None:
+        """One listener's due events, one at a time, in order, until none is due, it fails,
+        or the listener is paused, changed or deleted (then what is left is read anew)."""
+        self.stopped.discard(listener_id)
         try:
-            target = msgspec.json.decode(head["target"])
-            body = document(head)
-            attempt = await self._attempt(client, target, head, body)
-            await self._record(head, attempt)
+            while True:
+                heads = await self.pool.fetch(HEADS, listener_id, AHEAD)
+                for head in heads:
+                    if head["next_attempt_at"] > datetime.now(UTC) or listener_id in self.stopped:
+                        return
+                    attempt = await self._attempt(client, msgspec.json.decode(head["target"]), head, document(head))
+                    await self._record(head, attempt)
+                    if not attempt.ok:
+                        return  # the next event waits behind this one
+                if len(heads) < AHEAD:
+                    return
         except Exception as exc:
-            log.error("listener %s: cannot deliver event %s: %s", head["listener_id"], head["event_id"], exc)
+            log.error("listener %s: cannot deliver: %s", listener_id, exc)
         finally:
-            self.in_flight.discard(head["listener_id"])
+            self.in_flight.discard(listener_id)
             self.wakeup.set()
 
     async def _attempt(self, client: httpx.AsyncClient, target: dict[str, Any], head: asyncpg.Record, body: bytes) -> Attempt:
@@ -255,39 +287,22 @@ class Deliveries:
         domain.check_addresses(host, sorted({str(info[4][0]) for info in infos}), self.allowed)
 
     async def _record(self, head: asyncpg.Record, attempt: Attempt) -> None:
-        listener_id, xid, id_ = head["listener_id"], head["xid"], head["id"]
+        listener_id, event_id = head["listener_id"], head["event_id"]
         number = head["attempts"] + 1
         now = datetime.now(UTC)
-        async with self.pool.acquire() as conn, conn.transaction():
-            if attempt.ok:
-                await conn.execute(DELIVERED, listener_id, xid, id_)
-                status = "delivered"
-                self.latency.observe((now - head["recorded_at"]).total_seconds())
-            else:
-                gone = attempt.response_status == 410
-                delay = domain.retry_delay(self.schedule, number)
-                status = "failed" if delay is not None else "dead"
-                next_at = now + (delay or timedelta(0))
-                await conn.execute(FAILED, listener_id, xid, id_, "pending" if delay is not None else "dead", next_at, gone)
-                if gone:
-                    log.warning("listener %s disabled: its target answered 410 Gone", listener_id)
-                elif status == "dead":
-                    log.warning("listener %s: event %s is a dead letter after %d attempts", listener_id, head["event_id"], number)
-                else:
-                    log.info(
-                        "listener %s: attempt %d of event %s failed: %s", listener_id, number, head["event_id"], attempt.error
-                    )
-            await conn.execute(
-                RECORD,
-                listener_id,
-                head["event_id"],
-                head["type"],
-                xid,
-                id_,
-                number,
-                status,
-                attempt.response_status,
-                attempt.error,
-                attempt.duration_ms,
-                now,
-            )
+        logged = (event_id, head["type"], number, attempt.response_status, attempt.error, attempt.duration_ms, now)
+        if attempt.ok:
+            await self.pool.execute(DELIVERED, listener_id, head["xid"], head["id"], *logged)
+            self.latency.observe((now - head["recorded_at"]).total_seconds())
+            return
+        gone = attempt.response_status == 410
+        delay = domain.retry_delay(self.schedule, number)
+        status = "pending" if delay is not None else "dead"
+        next_at = now + (delay or timedelta(0))
+        await self.pool.execute(FAILED, listener_id, head["xid"], head["id"], *logged, status, next_at, gone)
+        if gone:
+            log.warning("listener %s disabled: its target answered 410 Gone", listener_id)
+        elif delay is None:
+            log.warning("listener %s: event %s is a dead letter after %d attempts", listener_id, event_id, number)
+        else:
+            log.info("listener %s: attempt %d of %s failed: %s", listener_id, number, event_id, attempt.error)

@@ -249,6 +249,7 @@ async def change_listener(cmd: ChangeListener, uow: UnitOfWork) -> Listener:
     domain.check_window(current["starts_at"], ends_at)
     await _check_paths(uow, cmd.filter, cmd.fields)
     version = await store.save(uow.conn, cmd.listener_id, name, filter_, fields, ends_at, paused, now)
+    await store.stop_deliveries(uow.conn, cmd.listener_id)
     if cmd.filter is not None or cmd.ends_at is not None:
         # A new filter (or end) applies to the events not yet delivered: match them again,
         # from the last one delivered up to where the fan-out has come.
@@ -269,6 +270,7 @@ async def change_listener(cmd: ChangeListener, uow: UnitOfWork) -> Listener:
 async def delete_listener(cmd: DeleteListener, uow: UnitOfWork) -> None:
     if not await store.delete(uow.conn, cmd.listener_id, uow.now()):
         raise NotFound(f"listener {cmd.listener_id} does not exist")
+    await store.stop_deliveries(uow.conn, cmd.listener_id)
     uow.emit(ListenerDeleted(listener_id=cmd.listener_id))
 
 

@@ -173,6 +173,11 @@ async def save(
     return int(version)
 
 
+async def stop_deliveries(conn: Connection, listener_id: UUID) -> None:
+    """Tells the delivery loop (on commit) to read this listener anew before its next send."""
+    await conn.execute("SELECT pg_notify('listener_queue', $1)", f"stop:{listener_id}")
+
+
 async def forget_pending(conn: Connection, listener_id: UUID) -> None:
     await conn.execute(FORGET_PENDING, listener_id)
 

@@ -1,0 +1,147 @@
+"""Event listeners: commit -> webhook received at light load (one listener), and aggregate
+deliveries per second to a local receiver with many listeners (order per listener checked).
+
+    uv run python bench/listeners.py --orders 200 --listeners 50          # a fresh database on the test server
+    DATABASE_URL=postgresql://... uv run python bench/listeners.py
+
+Latency is the receiver's clock at arrival minus the event's commit time (the outbox row's
+recorded_at, on the same machine's clock)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.infra.db import embedded_server_url  # noqa: E402
+from app.infra.migrations import upgrade  # noqa: E402
+from tests.conftest import _admin, with_database  # noqa: E402
+from tests.processes import ServerProcess  # noqa: E402
+from tests.receiver import Receiver, receiving  # noqa: E402
+
+ENV = {"LISTENER_ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+async def world(http: httpx.AsyncClient, url: str) -> tuple[str, str]:
+    consumer = (await http.post(f"{url}/consumers", json={"name": "Bench", "credit_limit": "9999999.00"})).json()["id"]
+    menu = [{"id": "marg", "name": "Margherita", "price": "9.50"}]
+    body = {"name": "Bench Pizza", "address": "x", "lat": 1, "lon": 1, "delivery_radius_km": 1, "menu": menu}
+    shop = (await http.post(f"{url}/restaurants", json=body)).json()["id"]
+    return consumer, shop
+
+
+async def place(http: httpx.AsyncClient, url: str, consumer: str, shop: str) -> None:
+    body = {
+        "consumer_id": consumer,
+        "restaurant_id": shop,
+        "delivery_address": "x",
+        "line_items": [{"menu_item_id": "marg", "quantity": 1}],
+    }
+    r = await http.post(f"{url}/orders", json=body)
+    assert r.status_code == 201, r.text
+
+
+async def register(http: httpx.AsyncClient, url: str, receiver: Receiver, name: str) -> str:
+    body = {"name": name, "event_types": ["orders.order_placed"], "target": {"kind": "webhook", "url": receiver.url}}
+    r = await http.post(f"{url}/listeners", json=body)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def latency(url: str, orders: int) -> None:
+    arrivals: list[float] = []
+    receiver = Receiver()
+    received = receiver.received
+    async with receiving(receiver), httpx.AsyncClient(timeout=10) as http:
+        consumer, shop = await world(http, url)
+        await register(http, url, receiver, "latency")
+        for _ in range(orders):
+            await place(http, url, consumer, shop)
+            await asyncio.sleep(0.05)
+        deadline = time.monotonic() + 30
+        while len(received) < orders and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+    for r in received:
+        doc = json.loads(r.body)
+        arrivals.append((r.at - datetime.fromisoformat(doc["occurred_at"])).total_seconds() * 1000)
+    print(
+        f"commit -> webhook received, one listener, an order every 50 ms: {len(arrivals)} deliveries, "
+        f"p50 {percentile(arrivals, 50):.1f} ms, p99 {percentile(arrivals, 99):.1f} ms, max {max(arrivals):.1f} ms"
+    )
+
+
+async def throughput(url: str, orders: int, listeners: int) -> None:
+    receiver = Receiver()
+    async with receiving(receiver), httpx.AsyncClient(timeout=10) as http:
+        consumer, shop = await world(http, url)
+        ids = [await register(http, url, receiver, f"bench-{i:03d}") for i in range(listeners)]
+        started = time.monotonic()
+
+        async def burst(n: int) -> None:
+            for _ in range(n):
+                await place(http, url, consumer, shop)
+
+        await asyncio.gather(*(burst(orders // 8) for _ in range(8)))
+        placed = time.monotonic()
+        expected = (orders // 8) * 8 * listeners
+        deadline = time.monotonic() + 300
+        while len(receiver.received) < expected and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        done = time.monotonic()
+    first = min(r.at for r in receiver.received)
+    last = max(r.at for r in receiver.received)
+    span = (last - first).total_seconds()
+    by_listener: dict[str, list[str]] = {i: [] for i in ids}
+    for r in receiver.received:
+        doc = json.loads(r.body)
+        by_listener[doc["listener_id"]].append(doc["position"])
+    in_order = all(
+        [tuple(map(int, p.split("."))) for p in positions] == sorted(tuple(map(int, p.split("."))) for p in positions)
+        for positions in by_listener.values()
+    )
+    print(
+        f"{listeners} listeners x {(orders // 8) * 8} orders: {len(receiver.received)}/{expected} deliveries, "
+        f"{len(receiver.received) / span:,.0f} deliveries/s (first to last arrival, {span:.1f} s; orders placed in "
+        f"{placed - started:.1f} s, all received {done - started:.1f} s after the first order), in order per listener: {in_order}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--listeners", type=int, default=50)
+    args = parser.parse_args()
+    server_url = os.environ.get("DATABASE_URL") or embedded_server_url(ROOT / ".data", "postgres")
+    name = f"bench_listeners_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(with_database(server_url, "postgres"), f'CREATE DATABASE "{name}"'))
+    url = with_database(server_url, name)
+    upgrade(url)
+    server = ServerProcess(url, Path(tempfile.mkdtemp()) / "server.log", **ENV)
+    try:
+        server.wait_live()
+        asyncio.run(latency(server.url, args.orders))
+        asyncio.run(throughput(server.url, args.orders, args.listeners))
+    finally:
+        server.stop()
+        asyncio.run(_admin(with_database(server_url, "postgres"), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()

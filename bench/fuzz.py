@@ -53,6 +53,8 @@ def main() -> None:
             "--seed", str(seed),
             "--workers", str(args.workers),
             "--phases", "examples,coverage,fuzzing,stateful",
+            # A read may wait 10 s for X-Min-Position (X-Wait-Ms) before its 412.
+            "--request-timeout", "15",
             timeout=seconds + 600,
         )  # fmt: skip
     finally:

@@ -106,22 +106,10 @@ class Listener(msgspec.Struct, frozen=True):
     position: str = ""
 
 
-class RegisteredListener(msgspec.Struct, frozen=True):
+class RegisteredListener(Listener, frozen=True):
     """A listener as registered: with its webhook secret, shown this once."""
 
-    id: UUID
-    name: str
-    event_types: list[str]
-    filter: str | None
-    fields: dict[str, str] | None
-    target: dict[str, Any]
-    starts_at: datetime
-    ends_at: datetime | None
-    state: str
-    stats: Stats
-    created_at: datetime
-    secret: str | None
-    position: str = ""
+    secret: str | None = None
 
 
 class Secret(msgspec.Struct, frozen=True):
@@ -227,7 +215,7 @@ async def register_listener(cmd: RegisterListener, uow: UnitOfWork) -> Registere
     row = await store.one(uow.conn, listener_id)
     assert row is not None
     shown = as_listener(row, now)
-    return RegisteredListener(**{f: getattr(shown, f) for f in shown.__struct_fields__ if f != "position"}, secret=secret)
+    return RegisteredListener(**msgspec.structs.asdict(shown), secret=secret)
 
 
 async def _load(uow: UnitOfWork, listener_id: UUID) -> Any:

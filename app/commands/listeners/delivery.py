@@ -241,7 +241,7 @@ class Deliveries:
         if target["kind"] == "nats":
             return await self._publish(target["subject"], head, body, took)
         try:
-            await self._check_address(target["url"])
+            pinned = await self._check_address(target["url"])
         except Invalid as refused:
             return Attempt(False, None, refused.detail, took())
         message_id = str(head["event_id"])
@@ -253,8 +253,16 @@ class Deliveries:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(head["secret"], message_id, timestamp, body),
         }
+        url, extensions = httpx.URL(target["url"]), {}
+        if pinned is not None:
+            # To the very address just checked (a DNS answer that changed since cannot
+            # send us elsewhere), under the URL's own name: Host, and SNI for TLS.
+            headers["host"] = url.netloc.decode()
+            if url.scheme == "https":
+                extensions["sni_hostname"] = url.host
+            url = url.copy_with(host=pinned)
         try:
-            response = await client.post(target["url"], content=body, headers=headers)
+            response = await client.post(url, content=body, headers=headers, extensions=extensions)
         except (httpx.HTTPError, OSError) as exc:
             return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:EXCERPT], took())
         if 200 <= response.status_code < 300:
@@ -274,17 +282,20 @@ class Deliveries:
             return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:EXCERPT], took())
         return Attempt(True, None, None, took())
 
-    async def _check_address(self, url: str) -> None:
+    async def _check_address(self, url: str) -> str | None:
         """The URL's rules again, on the addresses its host resolves to now (a host that
-        resolved to a public address at registration may not any more)."""
+        resolved to a public address at registration may not any more); the address to
+        connect to, or None for a host the operator allows by name."""
         host = domain.webhook_host(url)
         if host in self.allowed.hosts:
-            return
+            return None
         try:
             infos = await anyio.getaddrinfo(host, None, type=socket.SOCK_STREAM)
         except OSError:
             infos = []
-        domain.check_addresses(host, sorted({str(info[4][0]) for info in infos}), self.allowed)
+        addresses = sorted({str(info[4][0]) for info in infos})
+        domain.check_addresses(host, addresses, self.allowed)
+        return addresses[0]
 
     async def _record(self, head: asyncpg.Record, attempt: Attempt) -> None:
         listener_id, event_id = head["listener_id"], head["event_id"]

@@ -251,3 +251,23 @@ async def test_metrics_show_each_listener_and_the_delivery_latency(client: Any) 
     assert f'listener_pending_events{{listener="{hook["id"]}",name="metered"}} 0' in text
     count = [line for line in text.splitlines() if line.startswith("listener_delivery_latency_seconds_count")]
     assert count and int(count[0].split()[-1]) >= 1
+
+
+async def test_a_webhook_goes_to_the_address_that_was_checked_under_its_own_name(client: Any) -> None:
+    """The host is resolved and checked at each attempt, and the request goes to that very
+    address (a DNS answer that changed since cannot redirect it), with the URL's Host."""
+    async with receiving() as receiver:
+        named = Receiver(port=receiver.port)
+        r = await client.post(
+            "/listeners",
+            json={
+                "name": "by name",
+                "event_types": ["orders.order_placed"],
+                "target": {"kind": "webhook", "url": named.url.replace("127.0.0.1", "localhost")},
+            },
+        )
+        assert r.status_code == 201, r.text  # localhost resolves to 127.0.0.1, which the tests allow
+        ada, shop = await consumer(client, "Pinned Ada"), await restaurant(client, "Pinned Pizza")
+        await place(client, ada, shop["id"], [("marg", 1)])
+        await eventually(lambda: len(receiver.received) >= 1)
+    assert receiver.received[0].headers["host"] == f"localhost:{receiver.port}"

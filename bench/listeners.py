@@ -19,6 +19,7 @@ import time
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -123,11 +124,68 @@ async def throughput(url: str, orders: int, listeners: int) -> None:
     )
 
 
+async def command_path(url: str, listeners: int, seconds: float, clients: int) -> float:
+    """POST /orders per second for `seconds` with `clients` concurrent clients, after
+    registering `listeners` listeners with distinct filters, each matching about one order
+    in ten (two restaurants of twenty, and a total threshold of its own)."""
+    receiver = Receiver()
+    async with receiving(receiver), httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=clients)) as http:
+        consumer = (await http.post(f"{url}/consumers", json={"name": "Load", "credit_limit": "9999999.00"})).json()["id"]
+        menu = [{"id": "marg", "name": "Margherita", "price": "9.50"}]
+        shops = []
+        for i in range(20):
+            body = {"name": f"shop-{i}", "address": "x", "lat": 1, "lon": 1, "delivery_radius_km": 1, "menu": menu}
+            shops.append((await http.post(f"{url}/restaurants", json=body)).json()["id"])
+        for i in range(listeners):
+            a, b = i % 20, (i * 7 + 3) % 20
+            body = {
+                "name": f"l-{i:04d}",
+                "event_types": ["orders.order_placed"],
+                "filter": f'($.restaurant_name == "shop-{a}" || $.restaurant_name == "shop-{b}") && $.total.double() > {i / 1000:.3f}',
+                "target": {"kind": "webhook", "url": receiver.url},
+            }
+            r = await http.post(f"{url}/listeners", json=body)
+            assert r.status_code == 201, r.text
+        for shop in shops:  # the orders module knows every restaurant before the clock starts
+            await place(http, url, consumer, shop)
+        done = 0
+        deadline = time.monotonic() + seconds
+
+        async def client(n: int) -> None:
+            nonlocal done
+            while time.monotonic() < deadline:
+                await place(http, url, consumer, shops[(n + done) % 20])
+                done += 1
+
+        await asyncio.gather(*(client(n) for n in range(clients)))
+    return done / seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--listeners", type=int, default=50)
+    parser.add_argument(
+        "--command-path",
+        type=int,
+        metavar="N",
+        help="instead: POST /orders/s with N listeners registered against none, alternated, two rounds",
+    )
+    parser.add_argument("--seconds", type=float, default=20)
     args = parser.parse_args()
+    if args.command_path:
+        for _ in range(2):
+            for n in (0, args.command_path):
+                print(
+                    f"{n} listeners: {with_server(lambda u, n=n: command_path(u, n, args.seconds, 32)):,.0f} POST /orders per second"
+                )
+        return
+    with_server(lambda url: latency(url, args.orders))
+    with_server(lambda url: throughput(url, args.orders, args.listeners))
+
+
+def with_server(run: Any) -> Any:
+    """`run(url)` against `app serve` on a fresh database."""
     server_url = os.environ.get("DATABASE_URL") or embedded_server_url(ROOT / ".data", "postgres")
     name = f"bench_listeners_{uuid.uuid4().hex[:8]}"
     asyncio.run(_admin(with_database(server_url, "postgres"), f'CREATE DATABASE "{name}"'))
@@ -136,8 +194,7 @@ def main() -> None:
     server = ServerProcess(url, Path(tempfile.mkdtemp()) / "server.log", **ENV)
     try:
         server.wait_live()
-        asyncio.run(latency(server.url, args.orders))
-        asyncio.run(throughput(server.url, args.orders, args.listeners))
+        return asyncio.run(run(server.url))
     finally:
         server.stop()
         asyncio.run(_admin(with_database(server_url, "postgres"), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -179,7 +179,7 @@ routes = [
         refusals=[NotFound],
         operation_id="deleteListener",
         summary="Delete a listener",
-        description="No delivery starts after the answer.",
+        description="Its deliveries stop: a send already begun completes; see the README for the window.",
         tags=["listeners"],
     ),
     command(

@@ -21,14 +21,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import aiohttp
 import anyio
 import anyio.abc
 import asyncpg
-import httpx
 import msgspec
 import nats
 from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
+from yarl import URL
 
 from app.commands.listeners import domain
 from app.config import Settings
@@ -182,9 +183,10 @@ class Deliveries:
         self.wakeup.set()
 
     async def _deliver_all(self, lock_conn: Connection) -> None:
-        limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+        connector = aiohttp.TCPConnector(limit=MAX_IN_FLIGHT, limit_per_host=MAX_IN_FLIGHT)
+        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
         async with (
-            httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=False, limits=limits) as client,
+            aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False) as client,
             anyio.create_task_group() as tg,
         ):
             checked_at = time.monotonic()
@@ -195,7 +197,7 @@ class Deliveries:
                     await lock_conn.execute("SELECT 1")
                     checked_at = time.monotonic()
 
-    async def _start_due(self, client: httpx.AsyncClient, tg: anyio.abc.TaskGroup) -> float:
+    async def _start_due(self, client: aiohttp.ClientSession, tg: anyio.abc.TaskGroup) -> float:
         """Starts a delivery loop for each listener whose next event is due; how long to sleep."""
         now = datetime.now(UTC)
         wait = 1.0
@@ -210,7 +212,7 @@ class Deliveries:
                 wait = min(wait, due_in)
         return wait
 
-    async def _deliver_listener(self, client: httpx.AsyncClient, listener_id: UUID) -> None:
+    async def _deliver_listener(self, client: aiohttp.ClientSession, listener_id: UUID) -> None:
         """One listener's due events, one at a time, in order, until none is due, it fails,
         or the listener is paused, changed or deleted (then what is left is read anew)."""
         self.stopped.discard(listener_id)
@@ -232,7 +234,7 @@ class Deliveries:
             self.in_flight.discard(listener_id)
             self.wakeup.set()
 
-    async def _attempt(self, client: httpx.AsyncClient, target: dict[str, Any], head: asyncpg.Record, body: bytes) -> Attempt:
+    async def _attempt(self, client: aiohttp.ClientSession, target: dict[str, Any], head: asyncpg.Record, body: bytes) -> Attempt:
         started = time.perf_counter()
 
         def took() -> float:
@@ -253,22 +255,26 @@ class Deliveries:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(head["secret"], message_id, timestamp, body),
         }
-        url, extensions = httpx.URL(target["url"]), {}
+        url = URL(target["url"])
+        server_hostname = None
         if pinned is not None:
             # To the very address just checked (a DNS answer that changed since cannot
             # send us elsewhere), under the URL's own name: Host, and SNI for TLS.
-            headers["host"] = url.netloc.decode()
+            headers["host"] = url.raw_authority
             if url.scheme == "https":
-                extensions["sni_hostname"] = url.host
-            url = url.copy_with(host=pinned)
+                server_hostname = url.raw_host
+            url = url.with_host(pinned)
         try:
-            response = await client.post(url, content=body, headers=headers, extensions=extensions)
-        except (httpx.HTTPError, OSError) as exc:
+            async with client.post(
+                url, data=body, headers=headers, allow_redirects=False, server_hostname=server_hostname
+            ) as response:
+                status = response.status
+                excerpt = "" if 200 <= status < 300 else (await response.content.read(EXCERPT)).decode(errors="replace")
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:EXCERPT], took())
-        if 200 <= response.status_code < 300:
-            return Attempt(True, response.status_code, None, took())
-        excerpt = response.text[:EXCERPT] if response.content else ""
-        return Attempt(False, response.status_code, f"HTTP {response.status_code} {excerpt}".strip(), took())
+        if 200 <= status < 300:
+            return Attempt(True, status, None, took())
+        return Attempt(False, status, f"HTTP {status} {excerpt}".strip(), took())
 
     async def _publish(self, subject: str, head: asyncpg.Record, body: bytes, took: Callable[[], float]) -> Attempt:
         """To JetStream, with `Nats-Msg-Id` (the stream's duplicate window drops a redelivery);

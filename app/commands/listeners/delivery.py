@@ -133,6 +133,49 @@ def document(head: asyncpg.Record) -> bytes:
     )
 
 
+class Outcomes:
+    """Records attempts' outcomes: those that arrive while a write is under way are written
+    together next (one pipelined round trip for many listeners). Each caller returns once
+    its own outcome is in the database, so a listener's next event is never sent before its
+    last one's outcome is recorded."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+        self._waiting: list[tuple[str, tuple[Any, ...], anyio.Event]] = []
+        self._writing = False
+        self._failed: dict[anyio.Event, BaseException] = {}
+
+    async def record(self, sql: str, args: tuple[Any, ...]) -> None:
+        done = anyio.Event()
+        self._waiting.append((sql, args, done))
+        if not self._writing:
+            self._writing = True
+            try:
+                while self._waiting:
+                    batch, self._waiting = self._waiting, []
+                    await self._write(batch)
+            finally:
+                self._writing = False
+        await done.wait()
+        if (error := self._failed.pop(done, None)) is not None:
+            raise error
+
+    async def _write(self, batch: list[tuple[str, tuple[Any, ...], anyio.Event]]) -> None:
+        groups: dict[str, list[tuple[Any, ...]]] = {}
+        for sql, args, _ in batch:
+            groups.setdefault(sql, []).append(args)
+        try:
+            async with self.pool.acquire() as conn:
+                for sql, rows in groups.items():
+                    await conn.executemany(sql, rows)
+        except Exception as exc:
+            for _, _, done in batch:
+                self._failed[done] = exc
+        finally:
+            for _, _, done in batch:
+                done.set()
+
+
 class Deliveries:
     def __init__(self, pool: Pool, database_url: str, settings: Settings) -> None:
         self.pool = pool
@@ -147,6 +190,7 @@ class Deliveries:
         self.in_flight: set[UUID] = set()
         # Listeners paused, changed or deleted since their events were read: read them anew.
         self.stopped: set[UUID] = set()
+        self.outcomes = Outcomes(pool)
         # From an event's commit to its delivery's acknowledgement, deliveries made here.
         self.latency = Histogram.empty(FRESHNESS_BUCKETS)
         self.delivering = False
@@ -309,14 +353,14 @@ class Deliveries:
         now = datetime.now(UTC)
         logged = (event_id, head["type"], number, attempt.response_status, attempt.error, attempt.duration_ms, now)
         if attempt.ok:
-            await self.pool.execute(DELIVERED, listener_id, head["xid"], head["id"], *logged)
+            await self.outcomes.record(DELIVERED, (listener_id, head["xid"], head["id"], *logged))
             self.latency.observe((now - head["recorded_at"]).total_seconds())
             return
         gone = attempt.response_status == 410
         delay = domain.retry_delay(self.schedule, number)
         status = "pending" if delay is not None else "dead"
         next_at = now + (delay or timedelta(0))
-        await self.pool.execute(FAILED, listener_id, head["xid"], head["id"], *logged, status, next_at, gone)
+        await self.outcomes.record(FAILED, (listener_id, head["xid"], head["id"], *logged, status, next_at, gone))
         if gone:
             log.warning("listener %s disabled: its target answered 410 Gone", listener_id)
         elif delay is None:

@@ -124,10 +124,11 @@ async def throughput(url: str, orders: int, listeners: int) -> None:
     )
 
 
-async def command_path(url: str, listeners: int, seconds: float, clients: int) -> float:
+async def command_path(url: str, listeners: int, seconds: float, clients: int, matching: bool = True) -> float:
     """POST /orders per second for `seconds` with `clients` concurrent clients, after
     registering `listeners` listeners with distinct filters, each matching about one order
-    in ten (two restaurants of twenty, and a total threshold of its own)."""
+    in ten (two restaurants of twenty, and a total threshold of its own); `matching=False`:
+    filters that no order meets (what matching alone costs, with nothing to deliver)."""
     receiver = Receiver()
     async with receiving(receiver), httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=clients)) as http:
         consumer = (await http.post(f"{url}/consumers", json={"name": "Load", "credit_limit": "9999999.00"})).json()["id"]
@@ -141,7 +142,7 @@ async def command_path(url: str, listeners: int, seconds: float, clients: int) -
             body = {
                 "name": f"l-{i:04d}",
                 "event_types": ["orders.order_placed"],
-                "filter": f'($.restaurant_name == "shop-{a}" || $.restaurant_name == "shop-{b}") && $.total.double() > {i / 1000:.3f}',
+                "filter": f'($.restaurant_name == "shop-{a}" || $.restaurant_name == "shop-{b}") && $.total.double() > {(0 if matching else 1000) + i / 1000:.3f}',
                 "target": {"kind": "webhook", "url": receiver.url},
             }
             r = await http.post(f"{url}/listeners", json=body)
@@ -172,6 +173,7 @@ def main() -> None:
         help="instead: POST /orders/s with N listeners registered against none, alternated, two rounds",
     )
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--none-match", action="store_true", help="with --command-path: filters no order meets")
     args = parser.parse_args()
     if args.command_path:
         for _ in range(2):

@@ -59,6 +59,19 @@ def upgrade() -> None:
     );
     CREATE INDEX ON command.listener_queue (listener_id, redelivered DESC, xid, id) WHERE status = 'pending';
 
+    -- Whoever queues events (the fan-out, a backfill, a new filter) wakes the delivery loop,
+    -- in whichever process runs it: one NOTIFY a statement that queued any, on commit.
+    CREATE FUNCTION command.listener_queue_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF EXISTS (SELECT FROM queued) THEN
+            PERFORM pg_notify('listener_queue', '');
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+    CREATE TRIGGER listener_queue_notify AFTER INSERT ON command.listener_queue
+        REFERENCING NEW TABLE AS queued FOR EACH STATEMENT EXECUTE FUNCTION command.listener_queue_notify();
+
     CREATE TABLE command.listener_deliveries (
         seq             bigserial   PRIMARY KEY,
         listener_id     uuid        NOT NULL REFERENCES command.listeners ON DELETE CASCADE,
@@ -82,5 +95,6 @@ def downgrade() -> None:
     execute("""
     DROP TABLE command.listener_deliveries;
     DROP TABLE command.listener_queue;
+    DROP FUNCTION command.listener_queue_notify();
     DROP TABLE command.listeners;
     """)

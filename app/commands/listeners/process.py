@@ -9,13 +9,23 @@ from collections.abc import Sequence
 
 from app.commands.listeners import store
 from app.infra.db import Connection
-from app.infra.outbox import Envelope
+from app.infra.outbox import Envelope, Write
 from app.infra.subscriptions import Subscription
 
 
-async def fan_out(conn: Connection, batch: Sequence[Envelope]) -> None:
+def _match(batch: Sequence[Envelope]) -> Write:
     first, last = batch[0].position, batch[-1].position
-    await conn.execute(store.MATCH_BATCH, first.xid, first.id, last.xid, last.id)
+    return Write(store.MATCH_BATCH, (first.xid, first.id, last.xid, last.id))
 
 
-subscription = Subscription(store.FANOUT, fan_out, schema="command", reads_payloads=False)
+async def fan_out(conn: Connection, batch: Sequence[Envelope]) -> None:
+    write = _match(batch)
+    await conn.execute(write.sql, *write.args)
+
+
+def fan_out_as_one_statement(schema: str, batch: Sequence[Envelope]) -> Write:
+    """Every batch: the runner moves the checkpoint in the same statement (one round trip)."""
+    return _match(batch)
+
+
+subscription = Subscription(store.FANOUT, fan_out, schema="command", reads_payloads=False, one_statement=fan_out_as_one_statement)

@@ -26,21 +26,18 @@ CHECK_FILTER = "SELECT jsonb_path_match('{}'::jsonb, $1::jsonpath)"
 CHECK_PATH = "SELECT jsonb_path_query_first('{}'::jsonb, $1::jsonpath, '{}', true)"
 
 # The batch (first..last, in the log's order) matched against every listener at once. The
-# queue gets the matches; NOTIFY wakes the delivery loop, in whichever process runs it.
+# queue gets the matches (its insert trigger NOTIFYs the delivery loop, in whichever process
+# runs it). One statement: the runner puts the checkpoint's compare-and-set in front of it.
 MATCH_BATCH = """
-WITH matched AS (
-    INSERT INTO command.listener_queue (listener_id, xid, id)
-    SELECT l.id, o.xid, o.id
-    FROM command.outbox o
-    JOIN command.listeners l ON o.type = ANY (l.event_types)
-    WHERE (o.xid, o.id) >= ($1, $2) AND (o.xid, o.id) <= ($3, $4)
-      AND NOT l.deleted AND NOT l.disabled
-      AND o.recorded_at >= l.starts_at AND (l.ends_at IS NULL OR o.recorded_at < l.ends_at)
-      AND (l.filter_path IS NULL OR jsonb_path_match(o.payload, l.filter_path, '{}', true))
-    ON CONFLICT DO NOTHING
-    RETURNING 1
-)
-SELECT pg_notify('listener_queue', '') FROM (SELECT 1) AS one WHERE EXISTS (SELECT FROM matched)
+INSERT INTO command.listener_queue (listener_id, xid, id)
+SELECT l.id, o.xid, o.id
+FROM command.outbox o
+JOIN command.listeners l ON o.type = ANY (l.event_types)
+WHERE (o.xid, o.id) >= ($1, $2) AND (o.xid, o.id) <= ($3, $4)
+  AND NOT l.deleted AND NOT l.disabled
+  AND o.recorded_at >= l.starts_at AND (l.ends_at IS NULL OR o.recorded_at < l.ends_at)
+  AND (l.filter_path IS NULL OR jsonb_path_match(o.payload, l.filter_path, '{}', true))
+ON CONFLICT DO NOTHING
 """
 # One listener's matches up to where the fan-out has come (a backfill, or a new filter).
 MATCH_HISTORY = """

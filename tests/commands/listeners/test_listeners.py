@@ -271,3 +271,22 @@ async def test_a_webhook_goes_to_the_address_that_was_checked_under_its_own_name
         await place(client, ada, shop["id"], [("marg", 1)])
         await eventually(lambda: len(receiver.received) >= 1)
     assert receiver.received[0].headers["host"] == f"localhost:{receiver.port}"
+
+
+async def test_the_fan_out_moves_its_checkpoint_and_queues_in_one_statement(client: Any, monkeypatch: Any) -> None:
+    from app.infra.subscriptions import runner
+
+    counted: list[str] = []
+    apply = runner.apply_as_one_statement
+
+    async def counting(pool: Any, name: str, *args: Any) -> Any:
+        counted.append(name)
+        return await apply(pool, name, *args)
+
+    monkeypatch.setattr(runner, "apply_as_one_statement", counting)
+    async with receiving() as receiver:
+        await register(client, receiver, name="one statement")
+        ada, shop = await consumer(client, "One Ada"), await restaurant(client, "One Pizza")
+        await place(client, ada, shop["id"], [("marg", 1)])
+        await eventually(lambda: len(receiver.received) >= 1)
+    assert "listeners" in counted

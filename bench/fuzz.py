@@ -9,23 +9,19 @@ Prints schemathesis' summary (operations, cases, failures) and the server's erro
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import random
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.infra.db import embedded_server_url  # noqa: E402
-from app.infra.migrations import upgrade  # noqa: E402
-from tests.conftest import _admin, with_database  # noqa: E402
 from tests.fuzz import schemathesis  # noqa: E402
-from tests.processes import ServerProcess  # noqa: E402
+from tests.processes import server_on_a_fresh_database  # noqa: E402
 
 
 def main() -> None:
@@ -37,15 +33,9 @@ def main() -> None:
     seed = args.seed if args.seed is not None else random.randrange(2**31)
 
     server_url = os.environ.get("DATABASE_URL") or embedded_server_url(ROOT / ".data", "postgres")
-    name = f"fuzz_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(with_database(server_url, "postgres"), f'CREATE DATABASE "{name}"'))
-    url = with_database(server_url, name)
-    upgrade(url)
     log = Path(tempfile.mkdtemp()) / "server.log"
-    server = ServerProcess(url, log, LOG_LEVEL="WARNING")
     started = time.monotonic()
-    try:
-        server.wait_live()
+    with server_on_a_fresh_database(server_url, log, LOG_LEVEL="WARNING") as server:
         seconds = int(args.minutes * 60)
         done = schemathesis(
             server.url,
@@ -57,9 +47,6 @@ def main() -> None:
             "--request-timeout", "15",
             timeout=seconds + 600,
         )  # fmt: skip
-    finally:
-        server.stop()
-        asyncio.run(_admin(with_database(server_url, "postgres"), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     summary = done.stdout[done.stdout.rfind("SUMMARY") - 40 :] if "SUMMARY" in done.stdout else done.stdout[-4000:]
     print(f"seed {seed}, {(time.monotonic() - started) / 60:.1f} minutes, exit {done.returncode}")
     print(summary)

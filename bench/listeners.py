@@ -16,7 +16,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,9 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.infra.db import embedded_server_url  # noqa: E402
-from app.infra.migrations import upgrade  # noqa: E402
-from tests.conftest import _admin, with_database  # noqa: E402
-from tests.processes import ServerProcess  # noqa: E402
+from tests.processes import server_on_a_fresh_database  # noqa: E402
 from tests.receiver import Receiver, receiving  # noqa: E402
 
 ENV = {"LISTENER_ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
@@ -189,17 +186,8 @@ def main() -> None:
 def with_server(run: Any) -> Any:
     """`run(url)` against `app serve` on a fresh database."""
     server_url = os.environ.get("DATABASE_URL") or embedded_server_url(ROOT / ".data", "postgres")
-    name = f"bench_listeners_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(with_database(server_url, "postgres"), f'CREATE DATABASE "{name}"'))
-    url = with_database(server_url, name)
-    upgrade(url)
-    server = ServerProcess(url, Path(tempfile.mkdtemp()) / "server.log", **ENV)
-    try:
-        server.wait_live()
+    with server_on_a_fresh_database(server_url, Path(tempfile.mkdtemp()) / "server.log", **ENV) as server:
         return asyncio.run(run(server.url))
-    finally:
-        server.stop()
-        asyncio.run(_admin(with_database(server_url, "postgres"), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -70,3 +73,38 @@ class ServerProcess:
                 self.process.kill()
                 self.process.wait(10)
         self._log.close()
+
+
+@contextlib.contextmanager
+def server_on_a_fresh_database(server_url: str, log_path: Path, **env: str) -> Iterator[ServerProcess]:
+    """`app serve` on a database created (and migrated) for it on `server_url`'s server,
+    dropped afterwards: what the bench scripts that fill a database run against."""
+    import asyncio
+    import uuid
+
+    import asyncpg
+
+    from app.infra.migrations import upgrade
+
+    maintenance = urlunsplit(urlsplit(server_url)._replace(path="/postgres"))
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(maintenance)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    server = None
+    try:
+        upgrade(url)
+        server = ServerProcess(url, log_path, **env)
+        server.wait_live()
+        yield server
+    finally:
+        if server is not None:
+            server.stop()
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

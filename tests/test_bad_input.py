@@ -162,6 +162,11 @@ CASES: list[tuple[Any, ...]] = [
     ("listener-redeliver-not-dead", "POST", f"/listeners/{{listener}}/deliveries/{UNKNOWN}/redeliver", None, 409),
     ("listener-read-unknown", "GET", f"/listeners/{UNKNOWN}", None, 404),
     ("deliveries-bad-status", "GET", "/listeners/{listener}/deliveries?status=lost", None, 400),
+    ("deliveries-bad-cursor", "GET", "/listeners/{listener}/deliveries?cursor=xyz", None, 400),
+    ("deliveries-unknown-listener", "GET", f"/listeners/{UNKNOWN}/deliveries", None, 404),
+    ("listeners-page-size-zero", "GET", "/listeners?page_size=0", None, 400),
+    ("listeners-bad-cursor", "GET", "/listeners?cursor=WzEsMl0", None, 400),
+    ("listener-path-not-uuid", "GET", "/listeners/nope", None, 404),
     # Unknown ids in the path of a query.
     ("history-unknown-consumer", "GET", f"/consumers/{UNKNOWN}/orders", None, 404),
     # Missing required query parameters.

@@ -6,6 +6,7 @@ An event's `type` tag is its stable name in the outbox; renaming one is a migrat
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import ClassVar
 
@@ -50,6 +51,7 @@ def event_class(type_name: str) -> type[Event]:
     return _REGISTRY[type_name]
 
 
+@functools.cache
 def published() -> dict[str, type[Event]]:
     """Every event type of every module, by type name (what listeners may subscribe to)."""
     import pkgutil

@@ -14,7 +14,6 @@ import base64
 import hashlib
 import hmac
 import logging
-import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -32,6 +31,7 @@ from nats.errors import Error as NatsError
 from yarl import URL
 
 from app.commands.listeners import domain
+from app.commands.listeners.handlers import checked_address
 from app.config import Settings
 from app.errors import Invalid
 from app.infra.bus import Wakeup
@@ -287,7 +287,7 @@ class Deliveries:
         if target["kind"] == "nats":
             return await self._publish(target["subject"], head, body, took)
         try:
-            pinned = await self._check_address(target["url"])
+            pinned = await checked_address(target["url"], self.allowed)
         except Invalid as refused:
             return Attempt(False, None, refused.detail, took())
         message_id = str(head["event_id"])
@@ -331,21 +331,6 @@ class Deliveries:
         except (NatsError, OSError, TimeoutError) as exc:
             return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:EXCERPT], took())
         return Attempt(True, None, None, took())
-
-    async def _check_address(self, url: str) -> str | None:
-        """The URL's rules again, on the addresses its host resolves to now (a host that
-        resolved to a public address at registration may not any more); the address to
-        connect to, or None for a host the operator allows by name."""
-        host = domain.webhook_host(url)
-        if host in self.allowed.hosts:
-            return None
-        try:
-            infos = await anyio.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        except OSError:
-            infos = []
-        addresses = sorted({str(info[4][0]) for info in infos})
-        domain.check_addresses(host, addresses, self.allowed)
-        return addresses[0]
 
     async def _record(self, head: asyncpg.Record, attempt: Attempt) -> None:
         listener_id, event_id = head["listener_id"], head["event_id"]

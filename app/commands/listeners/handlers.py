@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import anyio
+import asyncpg
 import msgspec
 from msgspec import Meta
 
@@ -132,46 +133,46 @@ def public_target(target: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in target.items() if v is not None}
 
 
-def as_listener(row: store.ListenerRow, now: datetime) -> Listener:
+def as_listener(r: asyncpg.Record, now: datetime) -> Listener:
+    """A listener as the API shows it, from its row (store.ONE / store.PAGE)."""
+    last = None if r["last_xid"] is None else Position(r["last_xid"], r["last_id"]).token()
     return Listener(
-        id=row.id,
-        name=row.name,
-        event_types=row.event_types,
-        filter=row.filter,
-        fields=row.fields,
-        target=public_target(row.target),
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
+        id=r["id"],
+        name=r["name"],
+        event_types=list(r["event_types"]),
+        filter=r["filter"],
+        fields=None if r["fields"] is None else msgspec.json.decode(r["fields"]),
+        target=public_target(msgspec.json.decode(r["target"])),
+        starts_at=r["starts_at"],
+        ends_at=r["ends_at"],
         state=domain.state(
             now,
-            starts_at=row.starts_at,
-            ends_at=row.ends_at,
-            paused=row.paused,
-            disabled=row.disabled,
-            pending=row.pending,
-            head_failed=row.head_failed,
+            starts_at=r["starts_at"],
+            ends_at=r["ends_at"],
+            paused=r["paused"],
+            disabled=r["disabled"],
+            pending=r["pending"],
+            head_failed=r["head_failed"],
         ),
-        stats=Stats(
-            row.delivered,
-            row.failed_attempts,
-            row.dead_letters,
-            row.pending,
-            None if row.last_position is None else row.last_position.token(),
-        ),
-        created_at=row.created_at,
+        stats=Stats(r["delivered"], r["failed_attempts"], r["dead_letters"], r["pending"], last),
+        created_at=r["created_at"],
     )
 
 
-async def check_url(url: str, allowed: domain.Allowed) -> None:
-    """The URL's rules, its host resolved now (a 422 on `target.url`)."""
+async def checked_address(url: str, allowed: domain.Allowed) -> str | None:
+    """The URL's rules, its host resolved now (a 422 on `target.url`): the address to
+    connect to, or None for a host the operator allows by name. At registration, and again
+    before each delivery (a host that resolved to a public address may not any more)."""
     host = domain.webhook_host(url)
     if host in allowed.hosts:
-        return
+        return None
     try:
         infos = await anyio.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except OSError:
         infos = []
-    domain.check_addresses(host, sorted({str(info[4][0]) for info in infos}), allowed)
+    addresses = sorted({str(info[4][0]) for info in infos})
+    domain.check_addresses(host, addresses, allowed)
+    return addresses[0]
 
 
 async def _check_paths(uow: UnitOfWork, filter_: str | None, fields: dict[str, str] | None) -> None:
@@ -190,7 +191,7 @@ async def register_listener(cmd: RegisterListener, uow: UnitOfWork) -> Registere
     starts_at = cmd.starts_at or now
     domain.check_window(starts_at, cmd.ends_at)
     if isinstance(cmd.target, WebhookTarget):
-        await check_url(cmd.target.url, domain.Allowed.of(uow.settings.listener_allowed_hosts))
+        await checked_address(cmd.target.url, domain.Allowed.of(uow.settings.listener_allowed_hosts))
     await _check_paths(uow, cmd.filter, cmd.fields)
     listener_id = uuid7()
     target = msgspec.to_builtins(cmd.target)

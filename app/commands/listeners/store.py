@@ -82,26 +82,6 @@ RETURNING q.xid
 """
 
 
-class ListenerRow(msgspec.Struct, frozen=True):
-    id: UUID
-    name: str
-    event_types: list[str]
-    filter: str | None
-    fields: dict[str, str] | None
-    target: dict[str, Any]
-    starts_at: datetime
-    ends_at: datetime | None
-    paused: bool
-    disabled: bool
-    delivered: int
-    failed_attempts: int
-    dead_letters: int
-    pending: int
-    head_failed: bool
-    last_position: Position | None
-    created_at: datetime
-
-
 async def _refused_by_postgres(conn: Connection, sql: str, text: str) -> str | None:
     """None if PostgreSQL runs `sql` on `text`; else its reason. Behind a savepoint: the
     command's transaction goes on either way."""
@@ -229,37 +209,12 @@ async def samples(conn: Connection | Pool) -> list[asyncpg.Record]:
     return await conn.fetch(SAMPLES)
 
 
-def _listener(r: asyncpg.Record) -> ListenerRow:
-    last = None if r["last_xid"] is None else Position(r["last_xid"], r["last_id"])
-    return ListenerRow(
-        id=r["id"],
-        name=r["name"],
-        event_types=list(r["event_types"]),
-        filter=r["filter"],
-        fields=None if r["fields"] is None else msgspec.json.decode(r["fields"]),
-        target=msgspec.json.decode(r["target"]),
-        starts_at=r["starts_at"],
-        ends_at=r["ends_at"],
-        paused=r["paused"],
-        disabled=r["disabled"],
-        delivered=r["delivered"],
-        failed_attempts=r["failed_attempts"],
-        dead_letters=r["dead_letters"],
-        pending=r["pending"],
-        head_failed=r["head_failed"],
-        last_position=last,
-        created_at=r["created_at"],
-    )
+async def one(conn: Connection | Pool, listener_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(ONE, listener_id)
 
 
-async def one(conn: Connection | Pool, listener_id: UUID) -> ListenerRow | None:
-    row = await conn.fetchrow(ONE, listener_id)
-    return None if row is None else _listener(row)
-
-
-async def page(conn: Connection | Pool, after: tuple[str, UUID] | None, limit: int) -> list[ListenerRow]:
-    rows = await conn.fetch(PAGE, after[0] if after else None, after[1] if after else None, limit)
-    return [_listener(r) for r in rows]
+async def page(conn: Connection | Pool, after: tuple[str, UUID] | None, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(PAGE, after[0] if after else None, after[1] if after else None, limit)
 
 
 async def exists(conn: Connection | Pool, listener_id: UUID) -> bool:

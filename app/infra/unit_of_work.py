@@ -18,6 +18,9 @@ from app.infra.db import Connection
 from app.infra.outbox import Position, Write
 
 
+_DEFAULTS = Settings()  # a process manager's unit: no setting of the operator's is read there
+
+
 class CatchUp(Exception):
     """A handler found its module does not know an id yet (it learns it from events): the
     pipeline rolls back, waits for `subscription` to apply everything committed so far,
@@ -34,7 +37,7 @@ class UnitOfWork:
     ) -> None:
         self.conn = conn
         self.clock = clock
-        self.settings = settings or Settings()  # the operator's configuration (e.g. listeners' allowed hosts)
+        self.settings = settings or _DEFAULTS  # the operator's configuration (e.g. listeners' allowed hosts)
         self._caught_up = caught_up
         self._pending: list[Event] = []
         # What was appended: the last position (the command's answer) and the types

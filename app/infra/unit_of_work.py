@@ -17,7 +17,6 @@ from app.infra.clock import Clock
 from app.infra.db import Connection
 from app.infra.outbox import Position, Write
 
-
 _DEFAULTS = Settings()  # a process manager's unit: no setting of the operator's is read there
 
 

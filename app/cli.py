@@ -1,4 +1,4 @@
-"""`app serve | migrate | projections status | projections rebuild NAME`."""
+"""`app serve | migrate | projections status | projections rebuild NAME | token`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from importlib.metadata import version
 import asyncpg
 
 from app.config import Settings, SettingsError, load_settings
+from app.infra.auth import Role
 from app.infra.db import DatabaseUnavailable
 
 
@@ -85,11 +86,27 @@ def _parser() -> argparse.ArgumentParser:
         "rebuild", help="blue/green rebuild of a view from the outbox", description=f"views: {', '.join(VIEWS)}"
     )
     rebuild_p.add_argument("name", choices=list(VIEWS), metavar="VIEW", help=f"one of: {', '.join(VIEWS)}")
+    token_p = commands.add_parser("token", help="print a token signed with AUTH_JWT_SECRET (development and tests)")
+    token_p.add_argument("--sub", required=True, help="the caller: a user_id, or a consumer, restaurant or courier id")
+    token_p.add_argument("--role", required=True, action="append", choices=[r.value for r in Role], help="repeat for several")
+    token_p.add_argument("--ttl", type=_in_range(1, 365 * 86400), default=3600, help="seconds until it expires (default 3600)")
     return parser
 
 
+def token(settings: Settings, sub: str, roles: list[str], ttl_s: int) -> None:
+    from app.infra.auth.tokens import mint
+
+    if not settings.auth_jwt_secret:
+        raise SettingsError("app token signs with AUTH_JWT_SECRET, which is not set")
+    claims = {k: v for k, v in (("aud", settings.auth_jwt_audience), ("iss", settings.auth_jwt_issuer)) if v}
+    print(mint(settings.auth_jwt_secret, sub, roles, ttl_s, **claims))
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> None:
-    if args.command == "serve":
+    if args.command == "token":
+        token(settings, args.sub, args.role, args.ttl)
+    elif args.command == "serve":
+        settings.check_auth()
         serve(settings, args.host or settings.host, args.port or settings.port, args.workers or settings.workers)
     elif args.command == "migrate":
         migrate(settings)
@@ -115,6 +132,8 @@ def main(argv: list[str] | None = None) -> None:
     configure(settings.log_level, settings.log_format)
     try:
         _run(args, settings)
+    except SettingsError as exc:
+        sys.exit(f"configuration error: {exc}")
     except DatabaseUnavailable as exc:
         sys.exit(f"database error: {exc}")
     except asyncpg.UndefinedTableError:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import msgspec
 
+MIN_SECRET_BYTES = 32  # HS256 keys shorter than the hash are guessable (RFC 7518 3.2)
+
 
 class SettingsError(ValueError):
     """A bad environment value: start-up stops with this one-line reason."""
@@ -33,6 +35,28 @@ class Settings(msgspec.Struct, frozen=True):
     listener_timeout_s: float = 10.0
     listener_retry_schedule: tuple[float, ...] = (1, 5, 30, 120, 600, 3600, 10800)
     nats_url: str = "nats://127.0.0.1:4222"
+    # Who may do what (API.md): HS256 tokens signed with the secret and/or RS256/ES256
+    # tokens signed by a key of the JWKS document; `aud` and `iss` checked when set.
+    auth_jwt_secret: str | None = None
+    auth_jwks_url: str | None = None
+    auth_jwt_audience: str | None = None
+    auth_jwt_issuer: str | None = None
+    auth_disabled: bool = False
+
+    @property
+    def auth_open(self) -> bool:
+        """Every caller is an admin: auth turned off, or the embedded development database
+        with no auth setting (see check_auth)."""
+        return self.auth_disabled or (self.database_url is None and not self.auth_jwt_secret and not self.auth_jwks_url)
+
+    def check_auth(self) -> None:
+        """Serving a configured database needs a way to check tokens, or auth turned off on
+        purpose: raises SettingsError otherwise."""
+        if self.database_url is not None and not (self.auth_disabled or self.auth_jwt_secret or self.auth_jwks_url):
+            raise SettingsError(
+                "DATABASE_URL is set but no auth is configured: set AUTH_JWT_SECRET or AUTH_JWKS_URL "
+                "(or AUTH_DISABLED=true to serve without auth)"
+            )
 
 
 class Seconds(tuple[float, ...]):
@@ -56,6 +80,11 @@ _ENV: dict[str, tuple[str, type]] = {
     "LISTENER_TIMEOUT_S": ("listener_timeout_s", float),
     "LISTENER_RETRY_SCHEDULE": ("listener_retry_schedule", Seconds),
     "NATS_URL": ("nats_url", str),
+    "AUTH_JWT_SECRET": ("auth_jwt_secret", str),
+    "AUTH_JWKS_URL": ("auth_jwks_url", str),
+    "AUTH_JWT_AUDIENCE": ("auth_jwt_audience", str),
+    "AUTH_JWT_ISSUER": ("auth_jwt_issuer", str),
+    "AUTH_DISABLED": ("auth_disabled", bool),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -105,4 +134,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(f"LISTENER_TIMEOUT_S={settings.listener_timeout_s}: must be > 0 and <= 300")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"LOG_LEVEL={settings.log_level!r}: expected DEBUG/INFO/WARNING/ERROR")
+    if settings.auth_jwt_secret is not None and len(settings.auth_jwt_secret.encode()) < MIN_SECRET_BYTES:
+        raise SettingsError(f"AUTH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+    if settings.auth_jwks_url is not None and not settings.auth_jwks_url.startswith(("https://", "http://")):
+        raise SettingsError(f"AUTH_JWKS_URL={settings.auth_jwks_url!r}: expected an http(s) URL")
     return settings

@@ -3,6 +3,7 @@ that runs the pool, the event bus bridge and this process's share of the subscri
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from app.commands.orders import http as orders_commands
 from app.commands.reservations import http as reservations_commands
 from app.commands.restaurants import http as restaurants_commands
 from app.config import Settings
+from app.infra.auth import Tokens
 from app.infra.bus import EventBus
 from app.infra.clock import Clock, SystemClock
 from app.infra.consistency import ViewPositions
@@ -29,6 +31,7 @@ from app.infra.db import create_pool, embedded_server_url
 from app.infra.metrics import Metrics
 from app.infra.migrations import head_revision
 from app.infra.subscriptions import SubscriptionHost
+from app.infra.web.access import admit, provide_caller
 from app.infra.web.openapi import OpenAPIDocument
 from app.infra.web.problems import EXCEPTION_HANDLERS
 from app.infra.web.request_metrics import RequestMetrics
@@ -40,6 +43,8 @@ from app.queries.reservation_history import http as reservation_history
 from app.queries.room_popularity import http as room_popularity
 from app.queries.rooms import http as rooms
 from app.queries.user_reservations import http as user_reservations
+
+log = logging.getLogger(__name__)
 
 
 def app_from_environment() -> Litestar:
@@ -57,6 +62,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
+    settings.check_auth()
     head = head_revision()
 
     @asynccontextmanager
@@ -71,6 +77,14 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         bus = EventBus()
         positions = ViewPositions(poke=bus.poke)
         services = Services(pool, bus, clock or SystemClock(), positions, Metrics(), url, head, settings)
+        if settings.auth_open:
+            log.warning(
+                "auth is OFF: every caller is an admin (%s)",
+                "AUTH_DISABLED=true" if settings.auth_disabled else "the embedded development database, no auth setting",
+            )
+        else:
+            services.tokens = Tokens(settings)
+            await services.tokens.start()
         app.state.services = services
         try:
             async with anyio.create_task_group() as tg:
@@ -107,7 +121,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             *listeners_commands.routes,
             *operations.routes,
         ],
-        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        dependencies={
+            "services": Provide(provide_services, sync_to_thread=False),
+            "caller": Provide(provide_caller, sync_to_thread=False),
+        },
+        guards=[admit],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(

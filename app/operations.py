@@ -11,6 +11,7 @@ from app.commands.listeners import store as listeners
 from app.infra import status
 from app.infra.metrics import labels
 from app.infra.migrations import current_revision
+from app.infra.web.access import public
 from app.infra.web.openapi import plain_read
 from app.infra.web.services import ServicesDep, Timed
 
@@ -25,7 +26,7 @@ STALLED = "SELECT name, last_error FROM command.subscriptions WHERE stalled ORDE
     summary="The process is up",
     description="Answers as long as the process runs; it checks nothing else.",
     operation_id="live",
-    opt=plain_read(),
+    opt={**plain_read(), **public()},
 )
 async def live() -> dict[str, str]:
     return {"status": "ok"}
@@ -37,7 +38,7 @@ async def live() -> dict[str, str]:
     summary="Database reachable, migrations at head, no stalled subscription",
     description="503 with the same document while any check fails.",
     operation_id="ready",
-    opt=plain_read(also={503: "Not ready: the same document, saying which check failed"}),
+    opt={**plain_read(also={503: "Not ready: the same document, saying which check failed"}), **public()},
 )
 async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
     checks: dict[str, Any] = {}
@@ -62,7 +63,7 @@ async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
     description="Requests by route, and each subscription's state, lag and freshness, in Prometheus text format.",
     media_type=MediaType.TEXT,
     operation_id="metrics",
-    opt=plain_read(),
+    opt={**plain_read(), **public()},
 )
 async def metrics(services: ServicesDep) -> Response[str]:
     samples = await status.sample(services.pool, subscribers.ALL, services.host)

@@ -36,7 +36,7 @@ ON CONFLICT (name) DO UPDATE SET xid = EXCLUDED.xid, id = EXCLUDED.id
 WHERE (s.xid, s.id) < (EXCLUDED.xid, EXCLUDED.id)
 SQL
 WORKERS=${WORKERS:-1} LOG_LEVEL=WARNING \
-  uv run app serve --port "$PORT" >"$WORK/app.log" 2>&1 &
+  AUTH_DISABLED=${AUTH_DISABLED:-true} uv run app serve --port "$PORT" >"$WORK/app.log" 2>&1 &
 APP=$!
 for _ in $(seq 100); do curl -sf "localhost:$PORT/health/ready" >/dev/null && break; sleep 0.2; done
 psql "$DATABASE_URL" -Atc "SELECT md5('c' || i)::uuid FROM generate_series(0, 9999) i" >"$WORK/consumers.txt"

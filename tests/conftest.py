@@ -82,8 +82,12 @@ async def pool(database_url: str) -> AsyncIterator[Pool]:
 
 def settings_for(database_url: str, **overrides: object) -> Settings:
     """The tests' settings: webhooks may reach receivers on this machine (127.0.0.1), and
-    retry within a second."""
-    defaults: dict[str, object] = {"listener_allowed_hosts": ("127.0.0.1", "::1"), "listener_retry_schedule": (0.05, 0.1, 0.2)}
+    retry within a second; auth off (every caller an admin) but where a test turns it on."""
+    defaults: dict[str, object] = {
+        "listener_allowed_hosts": ("127.0.0.1", "::1"),
+        "listener_retry_schedule": (0.05, 0.1, 0.2),
+        "auth_disabled": True,
+    }
     return Settings(database_url=database_url, standby_retry_s=0.2, **{**defaults, **overrides})  # type: ignore[arg-type]
 
 

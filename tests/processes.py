@@ -34,6 +34,7 @@ class ServerProcess:
             "DATABASE_URL": database_url,
             "LOG_FORMAT": "json",
             "STANDBY_RETRY_S": "0.5",
+            "AUTH_DISABLED": "true",  # tests/test_auth.py turns it on
             **env,
         }
         self._log = open(log_path, "ab")

@@ -30,11 +30,43 @@ def test_a_port_out_of_range_is_refused() -> None:
 
 def test_an_unreachable_database_is_one_line() -> None:
     for command in (["serve"], ["migrate"], ["projections", "status"]):
-        done = app(*command, DATABASE_URL="postgresql://postgres:secret@127.0.0.1:1/nowhere", LOG_FORMAT="json")
+        done = app(
+            *command, DATABASE_URL="postgresql://postgres:secret@127.0.0.1:1/nowhere", LOG_FORMAT="json", AUTH_DISABLED="true"
+        )
         assert done.returncode == 1, done
         errors = [line for line in done.stderr.splitlines() if not line.startswith("{")]
         assert len(errors) == 1 and errors[0].startswith("database error: cannot connect to"), done.stderr
         assert "secret" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serving_a_configured_database_without_auth_is_refused_in_one_line() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTH_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "serve"],
+        cwd=ROOT,
+        env={**env, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "configuration error: DATABASE_URL is set but no auth is configured: set AUTH_JWT_SECRET or AUTH_JWKS_URL "
+        "(or AUTH_DISABLED=true to serve without auth)"
+    ]
+
+
+def test_a_short_secret_is_refused_and_app_token_mints_what_the_service_accepts() -> None:
+    import jwt
+
+    done = app("token", "--sub", "alice", "--role", "user", AUTH_JWT_SECRET="too short")
+    assert done.returncode == 1 and done.stderr.strip() == "configuration error: AUTH_JWT_SECRET must be at least 32 bytes"
+    secret = "s" * 32
+    done = app("token", "--sub", "alice", "--role", "user", "--role", "consumer", "--ttl", "60", AUTH_JWT_SECRET=secret)
+    assert done.returncode == 0, done.stderr
+    claims = jwt.decode(done.stdout.strip(), secret, algorithms=["HS256"])
+    assert claims["sub"] == "alice" and claims["roles"] == ["user", "consumer"]
+    assert 55 <= claims["exp"] - claims["iat"] <= 60
 
 
 def test_version_and_the_views_a_rebuild_takes() -> None:

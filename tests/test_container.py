@@ -55,7 +55,13 @@ def test_without_database_url_it_refuses_in_one_line(production_env: Path) -> No
 
 def test_with_database_url_it_serves(production_env: Path, database_url: str) -> None:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_FORMAT": "json", "RUN_SUBSCRIPTIONS": "false"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LOG_FORMAT": "json",
+        "RUN_SUBSCRIPTIONS": "false",
+        "AUTH_DISABLED": "true",
+    }
     server = subprocess.Popen([production_env / "bin" / "app", "serve", "--port", str(port)], cwd=ROOT, env=env)
     try:
         for _ in range(150):

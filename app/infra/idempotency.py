@@ -33,11 +33,11 @@ class KeyReused(Exception):
 _encoder = msgspec.json.Encoder()
 
 CLAIM = """
-INSERT INTO command.idempotency_keys (key, fingerprint, status, body)
-VALUES ($1, $2, 0, '') ON CONFLICT (key) DO NOTHING RETURNING true
+INSERT INTO command.idempotency_keys (caller, key, fingerprint, status, body)
+VALUES ($1, $2, $3, 0, '') ON CONFLICT (caller, key) DO NOTHING RETURNING true
 """
-STORED = "SELECT fingerprint, status, body, position FROM command.idempotency_keys WHERE key = $1"
-RECORD = "UPDATE command.idempotency_keys SET status = $2, body = $3, position = $4 WHERE key = $1"
+STORED = "SELECT fingerprint, status, body, position FROM command.idempotency_keys WHERE caller = $1 AND key = $2"
+RECORD = "UPDATE command.idempotency_keys SET status = $3, body = $4, position = $5 WHERE caller = $1 AND key = $2"
 
 
 def fingerprint(method: str, path: str, command: Any) -> bytes:
@@ -46,17 +46,18 @@ def fingerprint(method: str, path: str, command: Any) -> bytes:
     return digest.digest()
 
 
-async def claim(conn: Connection, key: str, key_fingerprint: bytes) -> Answer | None:
-    """In the command's transaction: None if the key is now ours, else the answer stored
-    under it (waiting for a concurrent first use to end). Raises KeyReused."""
-    if await conn.fetchval(CLAIM, key, key_fingerprint):
+async def claim(conn: Connection, caller: str, key: str, key_fingerprint: bytes) -> Answer | None:
+    """In the command's transaction: None if `caller`'s key is now taken by this request,
+    else the answer stored under it (waiting for a concurrent first use to end). Raises
+    KeyReused. Keys are the caller's own: two callers never see each other's answers."""
+    if await conn.fetchval(CLAIM, caller, key, key_fingerprint):
         return None
-    row = await conn.fetchrow(STORED, key)
+    row = await conn.fetchrow(STORED, caller, key)
     assert row is not None
     if bytes(row["fingerprint"]) != key_fingerprint:
         raise KeyReused(key)
     return Answer(row["status"], bytes(row["body"]), row["position"], problem=row["status"] >= 400)
 
 
-async def record(conn: Connection, key: str, answer: Answer) -> None:
-    await conn.execute(RECORD, key, answer.status, answer.body, answer.position)
+async def record(conn: Connection, caller: str, key: str, answer: Answer) -> None:
+    await conn.execute(RECORD, caller, key, answer.status, answer.body, answer.position)

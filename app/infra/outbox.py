@@ -57,8 +57,8 @@ class Envelope(msgspec.Struct, frozen=True, gc=False):
 _encoder = msgspec.json.Encoder()
 
 APPEND = """
-INSERT INTO command.outbox (event_id, type, version, stream_id, payload)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::jsonb[])
+INSERT INTO command.outbox (event_id, type, version, stream_id, payload, metadata)
+SELECT *, $6::jsonb FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::jsonb[])
 RETURNING xid, id
 """
 
@@ -77,7 +77,7 @@ def renumbered(sql: str, after: int) -> str:
     return re.sub(r"\$(\d+)", lambda m: f"${int(m[1]) + after}", sql.strip())
 
 
-_APPEND_ARGS = 5
+_APPEND_ARGS = 6
 _appends_with: dict[str, str] = {}
 
 
@@ -89,11 +89,14 @@ def _append_with(sql: str) -> str:
     return combined
 
 
-async def append(conn: Connection, events: Sequence[Event], *, along_with: Write | None = None) -> Position:
+async def append(
+    conn: Connection, events: Sequence[Event], *, along_with: Write | None = None, metadata: bytes | None = None
+) -> Position:
     """Append events in the caller's transaction; returns the position of the last one.
 
     `along_with` runs in the same statement: a command whose whole effect is one write
-    and its events needs no explicit transaction (see UnitOfWork.write_with_events)."""
+    and its events needs no explicit transaction (see UnitOfWork.write_with_events).
+    `metadata` (JSON) is stored with each: who acted, outside the business payload."""
     types = [event_type(type(e)) for e in events]
     columns = (
         [uuid7() for _ in events],
@@ -101,6 +104,7 @@ async def append(conn: Connection, events: Sequence[Event], *, along_with: Write
         [e.VERSION for e in events],
         [e.stream_id() for e in events],
         [_encoder.encode(e).decode() for e in events],
+        None if metadata is None else metadata.decode(),
     )
     if along_with is None:
         rows = await conn.fetch(APPEND, *columns)

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
+
 from app.config import Settings
 from app.events import Event, event_type
 from app.infra import outbox
+from app.infra.auth import ANYONE, Principal
 from app.infra.clock import Clock
 from app.infra.db import Connection
 from app.infra.outbox import Position, Write
 
+_encoder = msgspec.json.Encoder()
 _DEFAULTS = Settings()  # a process manager's unit: no setting of the operator's is read there
 
 
@@ -32,9 +36,19 @@ class CatchUp(Exception):
 
 class UnitOfWork:
     def __init__(
-        self, conn: Connection, clock: Clock, caught_up: frozenset[str] = frozenset(), settings: Settings | None = None
+        self,
+        conn: Connection,
+        clock: Clock,
+        caught_up: frozenset[str] = frozenset(),
+        settings: Settings | None = None,
+        *,
+        actor: Principal | None = None,
     ) -> None:
         self.conn = conn
+        # Who the command is for (None: a process manager's reaction, the service itself).
+        # Handlers check the rows they load against it; the events record it.
+        self.actor = actor or ANYONE
+        self._metadata = None if actor is None else _encoder.encode({"actor": actor.actor()})
         self.clock = clock
         self.settings = settings or _DEFAULTS  # the operator's configuration (e.g. listeners' allowed hosts)
         self._caught_up = caught_up
@@ -70,5 +84,5 @@ class UnitOfWork:
 
     async def _append(self, write: Write | None) -> None:
         events, self._pending = self._pending, []
-        self.position = await outbox.append(self.conn, events, along_with=write)
+        self.position = await outbox.append(self.conn, events, along_with=write, metadata=self._metadata)
         self.appended_types.update(event_type(type(e)) for e in events)

@@ -17,6 +17,7 @@ from app.events.delivery import (
     DeliveryDelivered,
     DeliveryPickedUp,
 )
+from app.infra.auth import Role
 from app.infra.clock import uuid7
 from app.infra.unit_of_work import UnitOfWork
 from app.infra.web.decoding import text
@@ -85,8 +86,14 @@ async def set_availability(cmd: SetAvailability, uow: UnitOfWork) -> Courier:
     return Courier(cmd.courier_id, name, cmd.available)
 
 
+async def _load(uow: UnitOfWork, order_id: UUID) -> tuple[str, UUID | None, bool] | None:
+    """The delivery, if the caller may act on it: a courier only on their own."""
+    current = await store.load(uow.conn, order_id)
+    return current if current is not None and uow.actor.owns(Role.COURIER, current[1]) else None
+
+
 async def pick_up(cmd: PickUp, uow: UnitOfWork) -> DeliveryState:
-    current = await store.load(uow.conn, cmd.order_id)
+    current = await _load(uow, cmd.order_id)
     status, _, ready = current if current is not None else (None, None, False)
     domain.check_pick_up(domain.check_exists(cmd.order_id, status), ready)
     now = uow.now()
@@ -97,7 +104,7 @@ async def pick_up(cmd: PickUp, uow: UnitOfWork) -> DeliveryState:
 
 async def deliver(cmd: Deliver, uow: UnitOfWork) -> DeliveryState:
     await store.serialize_assignment(uow.conn)
-    current = await store.load(uow.conn, cmd.order_id)
+    current = await _load(uow, cmd.order_id)
     status, courier_id, _ = current if current is not None else (None, None, False)
     domain.check_deliver(domain.check_exists(cmd.order_id, status))
     now = uow.now()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.commands.delivery import handlers
 from app.commands.delivery.handlers import Deliver, PickUp, RegisterCourier, SetAvailability
 from app.errors import Conflict, NotFound
+from app.infra.auth import Role
 from app.infra.web.commands import command
 
 routes = [
@@ -26,6 +27,8 @@ routes = [
         SetAvailability,
         handlers.set_availability,
         refusals=[NotFound],
+        allow=[Role.COURIER],
+        caller_in_path="courier_id",
         operation_id="setCourierAvailability",
         summary="Set availability",
         description="A courier made available takes the delivery that has waited longest.",
@@ -38,6 +41,7 @@ routes = [
         PickUp,
         handlers.pick_up,
         refusals=[NotFound, Conflict],
+        allow=[Role.COURIER],
         operation_id="pickUpDelivery",
         summary="Courier picked the order up",
         description="409: no courier assigned yet, or the food is not ready.",
@@ -49,6 +53,7 @@ routes = [
         Deliver,
         handlers.deliver,
         refusals=[NotFound, Conflict],
+        allow=[Role.COURIER],
         operation_id="deliverOrder",
         summary="Order delivered",
         description="409: not picked up. The courier then takes the delivery that has waited longest.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.commands.kitchen import handlers
 from app.commands.kitchen.handlers import AcceptTicket, MarkReady, StartPreparing
 from app.errors import Conflict, NotFound
+from app.infra.auth import Role
 from app.infra.web.commands import command
 
 _STEP = "404: no open ticket for the order. 409: the ticket is not in the status this step follows."
@@ -16,6 +17,7 @@ routes = [
         AcceptTicket,
         handlers.accept_ticket,
         refusals=[NotFound, Conflict],
+        allow=[Role.RESTAURANT],
         operation_id="acceptTicket",
         summary="Accept a ticket",
         description=f"Delivery then assigns a courier. {_STEP}",
@@ -28,6 +30,7 @@ routes = [
         StartPreparing,
         handlers.start_preparing,
         refusals=[NotFound, Conflict],
+        allow=[Role.RESTAURANT],
         operation_id="startPreparing",
         summary="Start preparing",
         description=_STEP,
@@ -39,6 +42,7 @@ routes = [
         MarkReady,
         handlers.mark_ready,
         refusals=[NotFound, Conflict],
+        allow=[Role.RESTAURANT],
         operation_id="markReady",
         summary="Ready for pickup",
         description=_STEP,

@@ -13,7 +13,7 @@ from app.infra.db import Connection
 
 _json = msgspec.json.Encoder()
 
-LOAD = "SELECT status FROM command.kitchen_tickets WHERE order_id = $1 FOR UPDATE"
+LOAD = "SELECT status, restaurant_id FROM command.kitchen_tickets WHERE order_id = $1 FOR UPDATE"
 SAVE = """
 UPDATE command.kitchen_tickets SET status = $2, ready_by = coalesce($3, ready_by), updated_at = $4
 WHERE order_id = $1 RETURNING ready_by
@@ -35,9 +35,10 @@ RETURNING t.order_id, t.restaurant_id
 """
 
 
-async def load_status(conn: Connection, order_id: UUID) -> str | None:
-    status = await conn.fetchval(LOAD, order_id)
-    return None if status is None else str(status)
+async def load(conn: Connection, order_id: UUID) -> tuple[str, UUID] | None:
+    """The ticket's status and restaurant."""
+    row = await conn.fetchrow(LOAD, order_id)
+    return None if row is None else (row["status"], row["restaurant_id"])
 
 
 async def save(conn: Connection, order_id: UUID, status: str, ready_by: datetime | None, at: datetime) -> datetime | None:

@@ -21,8 +21,9 @@ FANOUT = "listeners"
 
 # PostgreSQL's own parser: a filter must parse and be a predicate (on an empty payload it
 # answers true or false, where a mere path answers "single boolean result is expected");
-# a field must parse as a path.
-CHECK_FILTER = "SELECT jsonb_path_match('{}'::jsonb, $1::jsonpath)"
+# a field must parse as a path. A filter may also name who acted, `$actor` (`$actor.sub`,
+# `$actor.roles`: the metadata the command recorded; null for the saga's own steps).
+CHECK_FILTER = """SELECT jsonb_path_match('{}'::jsonb, $1::jsonpath, '{"actor": {"sub": "", "roles": []}}')"""
 CHECK_PATH = "SELECT jsonb_path_query_first('{}'::jsonb, $1::jsonpath, '{}', true)"
 
 # The batch (first..last, in the log's order) matched against every listener at once. The
@@ -36,7 +37,7 @@ JOIN command.listeners l ON o.type = ANY (l.event_types)
 WHERE (o.xid, o.id) >= ($1, $2) AND (o.xid, o.id) <= ($3, $4)
   AND NOT l.deleted AND NOT l.disabled
   AND o.recorded_at >= l.starts_at AND (l.ends_at IS NULL OR o.recorded_at < l.ends_at)
-  AND (l.filter_path IS NULL OR jsonb_path_match(o.payload, l.filter_path, '{}', true))
+  AND (l.filter_path IS NULL OR jsonb_path_match(o.payload, l.filter_path, jsonb_build_object('actor', o.metadata->'actor'), true))
 ON CONFLICT DO NOTHING
 """
 # One listener's matches up to where the fan-out has come (a backfill, or a new filter).
@@ -47,7 +48,7 @@ FROM command.listeners l
 JOIN command.outbox o ON o.type = ANY (l.event_types)
 WHERE l.id = $1 AND (o.xid, o.id) > ($2, $3) AND (o.xid, o.id) <= ($4, $5)
   AND o.recorded_at >= l.starts_at AND (l.ends_at IS NULL OR o.recorded_at < l.ends_at)
-  AND (l.filter_path IS NULL OR jsonb_path_match(o.payload, l.filter_path, '{}', true))
+  AND (l.filter_path IS NULL OR jsonb_path_match(o.payload, l.filter_path, jsonb_build_object('actor', o.metadata->'actor'), true))
 ON CONFLICT DO NOTHING
 """
 # The fan-out's checkpoint, locked: its next batch waits for this transaction, and then

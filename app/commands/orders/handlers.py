@@ -11,6 +11,7 @@ from msgspec import Meta
 from app.commands.orders import domain, store
 from app.errors import NotFound
 from app.events.orders import OrderCancelled, OrderPlaced
+from app.infra.auth import Role
 from app.infra.clock import uuid7
 from app.infra.money import money
 from app.infra.unit_of_work import UnitOfWork
@@ -79,9 +80,9 @@ async def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> OrderAccepted:
 
 async def cancel_order(cmd: CancelOrder, uow: UnitOfWork) -> OrderCancelledReply:
     current = await store.load_state(uow.conn, cmd.order_id)
-    if current is None:
+    if current is None or not uow.actor.owns(Role.CONSUMER, current[2]):
         raise NotFound(f"order {cmd.order_id} does not exist")
-    state, version = current
+    state, version, _ = current
     domain.check_cancel(state)
     now = uow.now()
     await store.save_state(uow.conn, cmd.order_id, domain.CANCELLED, version + 1, now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.commands.orders import handlers
 from app.commands.orders.handlers import CancelOrder, PlaceOrder
 from app.errors import Conflict, Invalid, NotFound
+from app.infra.auth import Role
 from app.infra.web.commands import command
 
 routes = [
@@ -17,6 +18,8 @@ routes = [
         one_statement=True,
         refusals=[NotFound, Invalid],
         location="/orders/{id}",
+        allow=[Role.CONSUMER],
+        caller_field="consumer_id",
         operation_id="placeOrder",
         summary="Place an order (starts the order saga)",
         description="404: unknown consumer or restaurant. 422: a menu item the restaurant does not have.",
@@ -34,6 +37,7 @@ routes = [
         CancelOrder,
         handlers.cancel_order,
         refusals=[NotFound, Conflict],
+        allow=[Role.CONSUMER],
         operation_id="cancelOrder",
         summary="Cancel an order before pickup",
         description="Compensations run: the payment is reversed, the ticket cancelled, the courier released. "

@@ -30,7 +30,7 @@ INSERT INTO command.orders (id, consumer_id, restaurant_id, line_items, total, d
     state, version, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, 'APPROVAL_PENDING', 1, $7, $7)
 """
-LOAD = "SELECT state, version FROM command.orders WHERE id = $1 FOR UPDATE"
+LOAD = "SELECT state, version, consumer_id FROM command.orders WHERE id = $1 FOR UPDATE"
 SAVE_STATE = "UPDATE command.orders SET state = $2, version = $3, updated_at = $4 WHERE id = $1"
 # A run of saga steps on distinct orders; `allowed`: the states each may move from, space-joined.
 MOVE_STATES = """
@@ -83,9 +83,10 @@ async def insert_order(uow: UnitOfWork, o: OrderPlaced) -> None:
     await uow.write_with_events(write)
 
 
-async def load_state(conn: Connection, order_id: UUID) -> tuple[str, int] | None:
+async def load_state(conn: Connection, order_id: UUID) -> tuple[str, int, UUID] | None:
+    """The order's state, version and consumer."""
     row = await conn.fetchrow(LOAD, order_id)
-    return None if row is None else (row["state"], row["version"])
+    return None if row is None else (row["state"], row["version"], row["consumer_id"])
 
 
 async def save_state(conn: Connection, order_id: UUID, state: str, version: int, at: Any) -> None:

@@ -13,6 +13,7 @@ from msgspec import Meta
 from app.commands.reservations import domain, store
 from app.errors import NotFound, invalid
 from app.events.reservations import RoomAdded
+from app.infra.auth import Role
 from app.infra.clock import uuid7
 from app.infra.unit_of_work import UnitOfWork
 from app.infra.web.decoding import AwareDatetime, text
@@ -103,7 +104,7 @@ async def reserve_room(cmd: ReserveRoom, uow: UnitOfWork) -> ReservationState:
 
 async def _load(uow: UnitOfWork, reservation_id: UUID) -> domain.Reservation:
     reservation = await store.load_for_update(uow.conn, reservation_id)
-    if reservation is None:
+    if reservation is None or not uow.actor.owns(Role.USER, reservation.user_id):
         raise NotFound(f"reservation {reservation_id} does not exist")
     return reservation
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.commands.reservations import handlers
 from app.commands.reservations.handlers import AddRoom, CancelReservation, ChangeReservation, ReserveRoom
 from app.errors import Conflict, NotFound
+from app.infra.auth import Role
 from app.infra.web.commands import command
 
 routes = [
@@ -29,6 +30,8 @@ routes = [
         status=201,
         one_statement=True,
         refusals=[NotFound, Conflict],
+        allow=[Role.USER],
+        caller_field="user_id",
         operation_id="reserveRoom",
         summary="Reserve a room for [start, end)",
         description="404: the room does not exist. 409: it is already reserved for an overlapping period.",
@@ -46,6 +49,7 @@ routes = [
         ChangeReservation,
         handlers.change_reservation,
         refusals=[NotFound, Conflict],
+        allow=[Role.USER],
         operation_id="changeReservation",
         summary="Change a reservation's room or period",
         description="409: cancelled, stale `expected_version`, or the new period overlaps another reservation.",
@@ -58,6 +62,7 @@ routes = [
         CancelReservation,
         handlers.cancel_reservation,
         refusals=[NotFound, Conflict],
+        allow=[Role.USER],
         operation_id="cancelReservation",
         summary="Cancel a reservation",
         description="409: already cancelled.",

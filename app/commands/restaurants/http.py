@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.commands.restaurants import handlers
 from app.commands.restaurants.handlers import RegisterRestaurant, ReviseMenu
 from app.errors import NotFound
+from app.infra.auth import Role
 from app.infra.web.commands import command
 
 _MENU = [{"id": "margherita", "name": "Pizza Margherita", "price": "9.50"}]
@@ -38,6 +39,8 @@ routes = [
         ReviseMenu,
         handlers.revise_menu,
         refusals=[NotFound],
+        allow=[Role.RESTAURANT],
+        caller_in_path="restaurant_id",
         operation_id="reviseMenu",
         summary="Replace the menu",
         description="Orders already placed keep the names and prices they were placed with.",

@@ -24,9 +24,11 @@ from litestar import Request, Response, route
 from litestar.enums import HttpMethod
 from litestar.handlers import HTTPRouteHandler
 
-from app.errors import Refusal
+from app.errors import NotFound, Refusal
 from app.infra import idempotency
-from app.infra.web import pipeline
+from app.infra.auth import Principal, Role
+from app.infra.web import access, pipeline
+from app.infra.web.access import caller
 from app.infra.web.decoding import check_time, decode
 from app.infra.web.openapi import OperationDoc
 from app.infra.web.problems import BadRequest, refusal_status
@@ -40,6 +42,12 @@ _PATH_FIELD = re.compile(r"{(\w+)(?::\w+)?}")
 
 class _Created(msgspec.Struct):
     id: UUID
+
+
+def check_names_caller(principal: Principal, admitted: frozenset[Role], field: str, value: object) -> None:
+    """A body naming someone else (a `user_id`, a `consumer_id`) is refused: 403."""
+    if not principal.sees_all and not any(principal.sub_as(r) == str(value) for r in admitted):
+        raise access.Forbidden(f"{field} must be your own ({principal.sub})", errors=[{"field": field, "message": "not you"}])
 
 
 def check_key(key: str | None) -> str | None:
@@ -85,13 +93,18 @@ _LIMIT_KEYWORDS = (
 
 
 def _errors(
-    body_type: type[msgspec.Struct] | None, refusals: Sequence[type[Refusal]], checks: bool, has_path: bool, takes_key: bool
+    body_type: type[msgspec.Struct] | None,
+    refusals: Sequence[type[Refusal]],
+    checks: bool,
+    has_path: bool,
+    takes_key: bool,
+    caller_field: str | None,
 ) -> tuple[int, ...]:
-    """Every error status the endpoint can answer: 400 (a malformed body or header), 413 (a
-    body too large), 422 (a limit declared on a field, a timestamp out of range, a rule of
-    `check()`), 404 (an id in the path), 409 (a key reused with another body), and the
-    handler's refusals."""
-    statuses = {400, *(refusal_status(r) for r in refusals)}
+    """Every error status the endpoint can answer: 400 (a malformed body or header), 401
+    and 403 (the caller), 413 (a body too large), 422 (a limit declared on a field, a
+    timestamp out of range, a rule of `check()`), 404 (an id in the path), 409 (a key
+    reused with another body), and the handler's refusals."""
+    statuses = {400, 401, 403, *(refusal_status(r) for r in refusals)}
     if body_type is not None:
         statuses.add(413)
     if checks or (body_type is not None and any(k in str(msgspec.json.schema(body_type)) for k in _LIMIT_KEYWORDS)):
@@ -118,11 +131,20 @@ def command(
     one_statement: bool = False,
     location: str | None = None,
     example: dict[str, Any] | None = None,
+    allow: Sequence[Role] = (),
+    caller_field: str | None = None,
+    caller_in_path: str | None = None,
 ) -> HTTPRouteHandler:
     """`refusals`: the domain refusals the handler may raise (documented with their
     status). `one_statement`: the handler's whole effect is one statement (see pipeline).
-    `location`: the URL template (`/orders/{id}`) of what a 201 created."""
+    `location`: the URL template (`/orders/{id}`) of what a 201 created.
+
+    Who may: `allow`, the roles admitted besides admin. `caller_field`, a body field that
+    must name the caller (else 403: `user_id` of a reservation); `caller_in_path`, a path
+    field that must be the caller (else 404: a restaurant's own menu). Rows the handler
+    loads are checked by the handler, with `uow.actor`."""
     path_fields = set(_PATH_FIELD.findall(path))
+    admitted = frozenset(allow)
     body_type = _body_type(command_type, path_fields)
     decoder = msgspec.json.Decoder(body_type) if body_type is not None else None
     body_fields = [f.name for f in msgspec.structs.fields(body_type)] if body_type is not None else []
@@ -147,6 +169,11 @@ def command(
                 check_time(value, name)
         if check is not None:
             cmd.check()
+        principal = caller(request)
+        if caller_field is not None:
+            check_names_caller(principal, admitted, caller_field, getattr(cmd, caller_field))
+        if caller_in_path is not None and not any(principal.owns(r, getattr(cmd, caller_in_path)) for r in admitted):
+            raise NotFound(f"{caller_in_path} {getattr(cmd, caller_in_path)} does not exist")
         answer = await pipeline.run(
             services,
             handler,
@@ -156,6 +183,7 @@ def command(
             key=key,
             key_fingerprint=idempotency.fingerprint(method, request.url.path, cmd) if key else b"",
             one_statement=one_statement,
+            principal=principal,
         )
         headers = {"X-Position": answer.position} if answer.position else {}
         if location is not None:
@@ -170,7 +198,7 @@ def command(
         status=status,
         body=body_type,
         reply=reply,
-        errors=_errors(body_type, refusals, check is not None or bool(times), bool(path_fields), takes_key),
+        errors=_errors(body_type, refusals, check is not None or bool(times), bool(path_fields), takes_key, caller_field),
         headers=("X-Position", "X-Request-Id", *(("Location",) if location else ())),
         idempotency_key=takes_key,
         example=example,
@@ -185,5 +213,5 @@ def command(
         summary=summary,
         description=description or None,
         tags=list(tags),
-        opt={"doc": doc},
+        opt={"doc": doc, **access.allow(*admitted)},
     )(endpoint)

@@ -22,6 +22,7 @@ from litestar import Litestar, Request
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.routes import HTTPRoute
 
+from app.infra.web.access import roles_of
 from app.infra.web.problems import PROBLEM_JSON, problem_type
 
 REF = "#/components/schemas/{name}"
@@ -76,6 +77,15 @@ HEADERS: dict[str, dict[str, Any]] = {
     },
     "X-Request-Id": {"description": "The caller's X-Request-Id, or a new one", "schema": {"type": "string"}},
     "Location": {"description": "Where the created resource is read", "schema": {"type": "string"}},
+    "WWW-Authenticate": {"description": "Bearer (RFC 6750)", "schema": {"type": "string"}},
+}
+SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A JWT with `sub`, `roles` (admin, user, consumer, restaurant, courier) and `exp`",
+    }
 }
 
 PROBLEM_DETAILS: dict[str, Any] = {
@@ -189,20 +199,35 @@ def complete(skeleton: dict[str, Any], app: Litestar) -> dict[str, Any]:
         for method, (handler, _) in route.route_handler_map.items():
             doc = handler.opt.get("doc")
             if doc is not None:
-                entries.append((document["paths"][route.path_format][method.lower()], doc))
+                entries.append((document["paths"][route.path_format][method.lower()], doc, roles_of(handler.opt)))
     command_types = sorted(
-        {t for _, d in entries if isinstance(d, OperationDoc) for t in (d.body, d.reply) if t is not None}, key=repr
+        {t for _, d, _ in entries if isinstance(d, OperationDoc) for t in (d.body, d.reply) if t is not None}, key=repr
     )
     found, components = msgspec.json.schema_components(command_types, ref_template=REF)
     # A type a read returns too (Litestar wrote it) gets msgspec's schema, as the commands'.
     schemas.update({**components, "ProblemDetails": PROBLEM_DETAILS})
     refs = dict(zip(command_types, found, strict=True))
-    for operation, doc in entries:
+    for operation, doc, roles in entries:
         if isinstance(doc, OperationDoc):
             _complete_command(operation, doc, refs)
         else:
             _complete_read(operation, doc)
+        _declare_access(operation, roles)
+    document["components"]["securitySchemes"] = SECURITY_SCHEMES
     return document
+
+
+def _declare_access(operation: dict[str, Any], roles: frozenset[str] | None) -> None:
+    """Public, or the bearer scheme with the roles admitted, a 401 and a 403."""
+    if roles is None:
+        operation["security"] = []
+        return
+    operation["security"] = [{"bearer": []}]
+    who = ", ".join(sorted({"admin", *roles}))
+    operation["description"] = f"{operation.get('description', '')}\n\nWho may call: {who}.".strip()
+    responses = operation["responses"]
+    responses.update(_error_responses([s for s in (401, 403) if str(s) not in responses]))
+    responses["401"]["headers"] = _headers(("WWW-Authenticate", "X-Request-Id"))
 
 
 class OpenAPIDocument(OpenAPIRenderPlugin):

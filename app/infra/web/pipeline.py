@@ -1,6 +1,7 @@
 """The command pipeline: a decoded command's one way from request to answer.
 
-    idempotency claim -> unit of work (one transaction) -> handler(cmd, uow)
+    (the caller, admitted by the route's guard: access.py)
+    idempotency claim (the caller's own keys) -> unit of work (one transaction) -> handler(cmd, uow)
     -> its events appended to the outbox -> commit -> bus woken -> the answer
 
 With an `Idempotency-Key`, the key is claimed in the command's own transaction (see
@@ -24,6 +25,7 @@ import msgspec
 
 from app.errors import Conflict, Refusal
 from app.infra import idempotency
+from app.infra.auth import ANYONE, Principal
 from app.infra.consistency import PositionNotReached
 from app.infra.idempotency import Answer, KeyReused
 from app.infra.outbox import committed_head
@@ -50,6 +52,7 @@ async def run(
     key: str | None = None,
     key_fingerprint: bytes = b"",
     one_statement: bool = False,
+    principal: Principal = ANYONE,
 ) -> Answer:
     """The answer to `cmd`; a refusal without a key is raised as it is, one stored under a
     key as StoredProblem."""
@@ -58,7 +61,9 @@ async def run(
     while True:
         attempt += 1
         try:
-            answer, uow = await _attempt(services, handler, cmd, status, instance, key, key_fingerprint, one_statement, caught_up)
+            answer, uow = await _attempt(
+                services, handler, cmd, status, instance, key, key_fingerprint, one_statement, caught_up, principal
+            )
             break
         except CatchUp as wanted:
             if wanted.subscription in caught_up:
@@ -85,9 +90,10 @@ async def _attempt(
     key_fingerprint: bytes,
     one_statement: bool,
     caught_up: frozenset[str],
+    principal: Principal,
 ) -> tuple[Answer, UnitOfWork]:
     async with services.pool.acquire() as conn:
-        uow = UnitOfWork(conn, services.clock, caught_up, services.settings)
+        uow = UnitOfWork(conn, services.clock, caught_up, services.settings, actor=principal)
         if key is None:
             if one_statement:
                 reply = await handler(cmd, uow)
@@ -100,7 +106,7 @@ async def _attempt(
             return _success(status, reply, uow), uow
         async with conn.transaction():
             try:
-                stored = await idempotency.claim(conn, key, key_fingerprint)
+                stored = await idempotency.claim(conn, principal.sub, key, key_fingerprint)
             except KeyReused:
                 raise Conflict("this Idempotency-Key was used with a different request", idempotency_key=key) from None
             if stored is not None:
@@ -114,7 +120,7 @@ async def _attempt(
                 uow = UnitOfWork(conn, services.clock)  # its events were rolled back
                 body = refusal_body(refusal, instance)
                 answer = Answer(body["status"], _encoder.encode(body), None, problem=True)
-            await idempotency.record(conn, key, answer)
+            await idempotency.record(conn, principal.sub, key, answer)
         return answer, uow
 
 

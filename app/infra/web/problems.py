@@ -13,6 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
 from app.errors import Conflict, Invalid, NotFound, Refusal
+from app.infra.auth import Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,8 @@ PROBLEM_JSON = "application/problem+json"
 # status -> (the type's last segment, the title). Each kind of problem has one of each.
 KINDS: dict[int, tuple[str, str]] = {
     400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Unauthenticated"),
+    403: ("forbidden", "Forbidden"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
     409: ("conflict", "Conflict"),
@@ -109,6 +112,12 @@ def on_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[bytes]
     return _answer(exc.status, problem_body(exc.status, exc.detail, request.url.path, **exc.extra), exc.headers)
 
 
+def on_unauthenticated(request: Request[Any, Any, Any], exc: Unauthenticated) -> Response[bytes]:
+    # RFC 6750 3: no error code when no credentials were presented
+    challenge = 'Bearer error="invalid_token"' if exc.presented else "Bearer"
+    return _answer(401, problem_body(401, exc.detail, request.url.path), {"WWW-Authenticate": challenge})
+
+
 def on_refusal(request: Request[Any, Any, Any], exc: Refusal) -> Response[bytes]:
     status = refusal_status(type(exc))
     return _answer(status, problem_body(status, exc.detail, request.url.path, **exc.extra))
@@ -155,6 +164,7 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[b
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     Problem: on_problem,
+    Unauthenticated: on_unauthenticated,
     Refusal: on_refusal,
     StoredProblem: on_stored_problem,
     ValidationException: on_validation,

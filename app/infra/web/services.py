@@ -8,6 +8,7 @@ from typing import Protocol
 from litestar.di import NamedDependency
 
 from app.config import Settings
+from app.infra.auth import Tokens
 from app.infra.bus import EventBus
 from app.infra.clock import Clock
 from app.infra.consistency import ViewPositions
@@ -34,6 +35,7 @@ class Services:
     settings: Settings
     host: SubscriptionHost | None = None
     deliveries: Timed | None = None
+    tokens: Tokens | None = None  # None: auth is off, every caller is an admin
 
 
 ServicesDep = NamedDependency[Services]

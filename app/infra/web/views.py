@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from litestar import Response
 from litestar.params import HeaderParameter, PathParameter
 
+from app.infra.auth import Principal, Role
 from app.infra.consistency import PositionNotReached, ViewRead, parse_wait_ms
 from app.infra.outbox import Position
 from app.infra.web.problems import BadRequest, NotInView, PreconditionFailed
@@ -77,3 +78,14 @@ def view_response(content: Any, read: ViewRead) -> Response[Any]:
 def not_in_view(read: ViewRead, detail: str) -> NotInView:
     """A 404 for an id the view does not hold, with the position it was read at."""
     return NotInView(detail, headers=_position(read))
+
+
+NOTHING = "SELECT 1 WHERE false"
+
+
+async def check_own(read: ViewRead, principal: Principal, role: Role, owner: object, detail: str) -> None:
+    """Someone else's rows (another user's reservations, another consumer's orders) are
+    not revealed: a 404 like an id the view does not hold, read at the view's position."""
+    if not principal.owns(role, owner):
+        await read.fetch(NOTHING)
+        raise not_in_view(read, detail)

@@ -9,6 +9,8 @@ from litestar import Response, get
 from litestar.params import FromQuery
 
 from app.errors import Invalid
+from app.infra.auth import Role
+from app.infra.web.access import allow
 from app.infra.web.decoding import aware
 from app.infra.web.openapi import view_read
 from app.infra.web.services import ServicesDep
@@ -28,7 +30,7 @@ class AvailableList(msgspec.Struct, frozen=True):
     description="Restaurants open at `at` (in their own time zone) whose delivery radius covers the point, nearest first "
     "(great-circle distance). 422: `lat` outside -90..90 or `lon` outside -180..180.",
     operation_id="availableRestaurants",
-    opt=view_read(422, limits={"lat": (-90, 90), "lon": (-180, 180)}),
+    opt={**view_read(422, limits={"lat": (-90, 90), "lon": (-180, 180)}), **allow(Role.CONSUMER)},
 )
 async def available_restaurants(
     services: ServicesDep,

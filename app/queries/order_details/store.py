@@ -7,6 +7,7 @@ from uuid import UUID
 
 import msgspec
 
+from app.infra.auth import Principal, Role
 from app.infra.consistency import ViewRead
 from app.infra.money import money
 from app.queries.order_documents import Line, Named, lines
@@ -42,11 +43,18 @@ class OrderDetails(msgspec.Struct, frozen=True):
     updated_at: datetime
 
 
-ONE = "SELECT * FROM query.order_details WHERE id = $1 AND consumer_id IS NOT NULL"
+# The order, if the caller may read it: an admin, or its consumer, restaurant or courier.
+ONE = """
+SELECT * FROM query.order_details
+WHERE id = $1 AND consumer_id IS NOT NULL
+  AND ($2 OR consumer_id = $3 OR restaurant_id = $4 OR courier_id = $5)
+"""
 
 
-async def order(read: ViewRead, order_id: UUID) -> OrderDetails | None:
-    r = await read.fetchrow(ONE, order_id)
+async def order(read: ViewRead, order_id: UUID, caller: Principal) -> OrderDetails | None:
+    r = await read.fetchrow(
+        ONE, order_id, caller.sees_all, caller.id_as(Role.CONSUMER), caller.id_as(Role.RESTAURANT), caller.id_as(Role.COURIER)
+    )
     if r is None:
         return None
     courier = Named(r["courier_id"], r["courier_name"]) if r["courier_id"] else None

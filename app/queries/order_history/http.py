@@ -11,11 +11,13 @@ import msgspec
 from litestar import Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
+from app.infra.auth import Role
+from app.infra.web.access import CallerDep, allow
 from app.infra.web.decoding import NO_NUL, aware
 from app.infra.web.openapi import view_read
 from app.infra.web.pages import Cursor, PageSize, decode_cursor, page_of
 from app.infra.web.services import ServicesDep
-from app.infra.web.views import MinPosition, WaitMs, not_in_view, read_view, view_response
+from app.infra.web.views import MinPosition, WaitMs, check_own, not_in_view, read_view, view_response
 from app.queries.order_history import store
 from app.queries.order_history.projector import VIEW
 
@@ -45,10 +47,11 @@ class OrderPage(msgspec.Struct, frozen=True):
     "case-insensitively, a whole word of the restaurant name or of a line item name. 404: no such consumer. "
     "422: a timestamp outside what the service stores.",
     operation_id="listConsumerOrders",
-    opt=view_read(404, 422),
+    opt={**view_read(404, 422), **allow(Role.CONSUMER)},
 )
 async def consumer_orders(
     services: ServicesDep,
+    caller: CallerDep,
     consumer_id: FromPath[UUID],
     since: FromQuery[datetime | None] = None,
     until: FromQuery[datetime | None] = None,
@@ -71,6 +74,7 @@ async def consumer_orders(
         keywords=sorted({k.strip().lower() for k in keywords.split(",") if k.strip()}) if keywords else None,
     )
     read = await read_view(services, VIEW, x_min_position, x_wait_ms)
+    await check_own(read, caller, Role.CONSUMER, consumer_id, f"consumer {consumer_id} does not exist")
     after = decode_cursor(cursor, tuple[datetime, UUID]) if cursor else None
     found = await store.history(read, consumer_id, filters, after, page_size + 1)
     if not found and after is None and not await store.consumer_known(read, consumer_id):

@@ -10,6 +10,8 @@ from litestar import Response, get
 from litestar.params import QueryParameter
 
 from app.errors import invalid
+from app.infra.auth import Role
+from app.infra.web.access import allow
 from app.infra.web.decoding import aware
 from app.infra.web.openapi import view_read
 from app.infra.web.services import ServicesDep
@@ -29,7 +31,7 @@ class PopularityList(msgspec.Struct, frozen=True):
     description="`reservations` counts active reservations overlapping the window, `booked_hours` sums their overlap. "
     "422: `to` is not after `from`.",
     operation_id="roomPopularity",
-    opt=view_read(422),
+    opt={**view_read(422), **allow(Role.USER)},
 )
 async def popularity(
     services: ServicesDep,

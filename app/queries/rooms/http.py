@@ -7,6 +7,8 @@ from uuid import UUID
 import msgspec
 from litestar import Response, get
 
+from app.infra.auth import Role
+from app.infra.web.access import allow
 from app.infra.web.openapi import view_read
 from app.infra.web.pages import Cursor, PageSize, decode_cursor, page_of
 from app.infra.web.services import ServicesDep
@@ -26,7 +28,7 @@ class RoomPage(msgspec.Struct, frozen=True):
     summary="List rooms by name",
     description="Every room, by name, keyset-paginated.",
     operation_id="listRooms",
-    opt=view_read(),
+    opt={**view_read(), **allow(Role.USER)},
 )
 async def list_rooms(
     services: ServicesDep,

@@ -1,0 +1,35 @@
+"""Callers: an Idempotency-Key belongs to the caller that used it (its token's `sub`), and
+every event records who acted (`metadata.actor`), outside its business payload.
+
+Keys stored before this revision belong to no one in particular (`caller` ''): the caller
+of a service running with auth off.
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from migrations.raw import execute
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    execute("""
+    ALTER TABLE command.idempotency_keys ADD COLUMN caller text NOT NULL DEFAULT '';
+    ALTER TABLE command.idempotency_keys DROP CONSTRAINT idempotency_keys_pkey;
+    ALTER TABLE command.idempotency_keys ADD PRIMARY KEY (caller, key);
+    ALTER TABLE command.outbox ADD COLUMN metadata jsonb;
+    """)
+
+
+def downgrade() -> None:
+    execute("""
+    ALTER TABLE command.outbox DROP COLUMN metadata;
+    DELETE FROM command.idempotency_keys WHERE caller <> '';
+    ALTER TABLE command.idempotency_keys DROP CONSTRAINT idempotency_keys_pkey;
+    ALTER TABLE command.idempotency_keys ADD PRIMARY KEY (key);
+    ALTER TABLE command.idempotency_keys DROP COLUMN caller;
+    """)

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
@@ -31,7 +31,7 @@ from app.infra.db import create_pool, embedded_server_url
 from app.infra.metrics import Metrics
 from app.infra.migrations import head_revision
 from app.infra.subscriptions import SubscriptionHost
-from app.infra.web.access import admit, provide_caller
+from app.infra.web.access import admit, provide_caller, public
 from app.infra.web.openapi import OpenAPIDocument
 from app.infra.web.problems import EXCEPTION_HANDLERS
 from app.infra.web.request_metrics import RequestMetrics
@@ -133,6 +133,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             version="0.1.0",
             path="/schema",
             render_plugins=[OpenAPIDocument()],
+            openapi_router=Router("/schema", route_handlers=[], opt=public(), include_in_schema=False),
         ),
         logging_config=None,
         request_max_body_size=MAX_BODY_BYTES,

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.infra.db import embedded_server_url  # noqa: E402
-from tests.fuzz import schemathesis  # noqa: E402
+from tests.fuzz import AUTH_SERVER_ENV, schemathesis  # noqa: E402
 from tests.processes import server_on_a_fresh_database  # noqa: E402
 
 
@@ -35,7 +35,7 @@ def main() -> None:
     server_url = os.environ.get("DATABASE_URL") or embedded_server_url(ROOT / ".data", "postgres")
     log = Path(tempfile.mkdtemp()) / "server.log"
     started = time.monotonic()
-    with server_on_a_fresh_database(server_url, log, LOG_LEVEL="WARNING") as server:
+    with server_on_a_fresh_database(server_url, log, LOG_LEVEL="WARNING", **AUTH_SERVER_ENV) as server:
         seconds = int(args.minutes * 60)
         done = schemathesis(
             server.url,

@@ -12,6 +12,8 @@ function init(args) math.randomseed(os.time() * 100 + wrk.thread:get("tid")) end
 if pause > 0 then
   function delay() return math.floor(-pause * math.log(1 - math.random())) end
 end
+-- AUTHORIZATION: the Authorization header to send (bench/throughput.sh with AUTH=on).
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = os.getenv("AUTHORIZATION")}
 request = function()
   local n = math.random(1, 1000000000)
   local m = n % 60
@@ -21,5 +23,5 @@ request = function()
   local body = string.format(
     '{"room_id":"%s","user_id":"tp-%d","start":"%04d-01-%02dT%02d:%02d:00Z","end":"%04d-01-%02dT%02d:%02d:30Z"}',
     rooms[math.random(#rooms)], n % 1000, y, d, h, m, y, d, h, m)
-  return wrk.format("POST", "/reservations", {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", "/reservations", headers, body)
 end

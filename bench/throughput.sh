@@ -13,6 +13,9 @@
 #
 # WORKERS=N runs `app serve --workers N` (N replicas on one port; default 1).
 #
+# AUTH=on checks a bearer token (HS256, an admin's) on every request; AUTH=off (the
+# default) serves with AUTH_DISABLED=true. bench/auth.sh alternates the two.
+#
 # PROFILE=1 (PROFILE_OUT=file keeps the stacks) also samples the app with py-spy during the wrk run and prints the functions
 # with the largest share of samples (bench/stacks.py). CPU seconds used by the app and by
 # the whole machine during the wrk run are printed too: where the two cores went.
@@ -38,12 +41,19 @@ trap 'kill $APP 2>/dev/null || true; forget_pgbench; rm -rf "$WORK"' EXIT
 forget_pgbench  # left by an interrupted run
 
 uv run app migrate >/dev/null
+if [ "${AUTH:-off}" = on ]; then
+  export AUTH_DISABLED=false AUTH_JWT_SECRET="bench-secret-$(date +%s%N)-of-at-least-32-bytes"
+  AUTHORIZATION="Bearer $(uv run app token --sub bench --role admin --ttl $((SECONDS_RUN + 3600)))"
+else
+  export AUTH_DISABLED=true AUTHORIZATION=""
+fi
+export AUTHORIZATION
 WORKERS=${WORKERS:-1} RUN_SUBSCRIPTIONS=true LOG_LEVEL=WARNING \
   uv run app serve --port "$PORT" >"$WORK/app.log" 2>&1 &
 APP=$!
 for _ in $(seq 100); do curl -sf "localhost:$PORT/health/ready" >/dev/null && break; sleep 0.2; done
 
-post() { curl -sf -XPOST "localhost:$PORT$1" -H 'content-type: application/json' -d "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+post() { curl -sf -XPOST "localhost:$PORT$1" -H 'content-type: application/json' -H "Authorization: $AUTHORIZATION" -d "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 # Summed lag of every subscription, from /metrics ("?" if it did not answer: never a silent 0).
 lag() {
   local metrics
@@ -65,7 +75,7 @@ SQL
 if [ "$COMMAND" = reservations ]; then
   # 100 rooms for the app run: bench/reserve.lua reserves them at random periods.
   export ROOMS=$(for i in $(seq 100); do
-    curl -sf -XPOST "localhost:$PORT/rooms" -H 'content-type: application/json' \
+    curl -sf -XPOST "localhost:$PORT/rooms" -H 'content-type: application/json' -H "Authorization: $AUTHORIZATION" \
       -d "{\"name\":\"tp-$i\",\"capacity\":1}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
   done | paste -sd,)
 

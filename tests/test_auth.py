@@ -378,3 +378,33 @@ async def test_events_record_who_acted(world: World, pool: Pool) -> None:
         r.json()["id"],
     )
     assert metadata is not None and '"actor": {"sub": "alice", "roles": ["user"]}' in metadata
+
+
+async def test_a_listener_can_filter_on_who_acted(world: World, app_client: httpx.AsyncClient) -> None:
+    from tests.receiver import receiving
+
+    async with receiving() as receiver:
+        r = await world.admin.post(
+            "/listeners",
+            json={
+                "name": "alice's reservations",
+                "event_types": ["reservations.reservation_registered"],
+                "filter": '$actor.sub == "alice"',
+                "fields": {"reservation": "$.reservation_id"},
+                "target": {"kind": "webhook", "url": receiver.url},
+            },
+        )
+        assert r.status_code == 201, r.text
+        by_bob = await reserve(world.bob, world.ids["room"], "bob", 9, 9, 10)
+        by_alice = await reserve(world.alice, world.ids["room"], "alice", 9, 11, 12)
+        by_admin = await reserve(world.admin, world.ids["room"], "alice", 9, 13, 14)
+        assert by_bob.status_code == by_alice.status_code == by_admin.status_code == 201
+        await eventually(lambda: len(receiver.received) >= 1)
+        await eventually(lambda: _nothing_pending(world.admin, r.json()["id"]))
+    import json
+
+    assert [json.loads(x.body)["data"] for x in receiver.received] == [{"reservation": by_alice.json()["id"]}]
+
+
+async def _nothing_pending(admin: Caller, listener_id: str) -> bool:
+    return bool((await admin.get(f"/listeners/{listener_id}")).json()["stats"]["pending"] == 0)

@@ -8,14 +8,15 @@ import re
 from pathlib import Path
 
 import anyio
+import asyncpg
 import httpx
 
-from tests.fuzz import schemathesis
+from tests.fuzz import AUTH_SERVER_ENV, schemathesis
 from tests.processes import ServerProcess
 
 
 async def test_the_fuzzer_finds_nothing(database_url: str, tmp_path: Path) -> None:
-    server = ServerProcess(database_url, tmp_path / "server.log", LOG_LEVEL="WARNING")
+    server = ServerProcess(database_url, tmp_path / "server.log", LOG_LEVEL="WARNING", **AUTH_SERVER_ENV)
     try:
         await anyio.to_thread.run_sync(server.wait_live)
         async with httpx.AsyncClient() as http:
@@ -29,3 +30,9 @@ async def test_the_fuzzer_finds_nothing(database_url: str, tmp_path: Path) -> No
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     tested = re.search(r"Tested: (\d+)", done.stdout)
     assert tested is not None and int(tested[1]) == operations, done.stdout[-3000:]
+    # Its token got it past the guards: commands were carried out (401s alone write nothing).
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert await conn.fetchval("SELECT count(DISTINCT type) FROM command.outbox") >= 5
+    finally:
+        await conn.close()

@@ -131,3 +131,24 @@ def test_query_parameters_state_their_ranges(document: dict[str, Any]) -> None:
     assert (params["lat"]["schema"]["minimum"], params["lat"]["schema"]["maximum"]) == (-90, 90)
     listing = {p["name"]: p for p in document["paths"]["/rooms"]["get"]["parameters"]}
     assert (listing["page_size"]["schema"]["minimum"], listing["page_size"]["schema"]["maximum"]) == (1, 100)
+
+
+def test_every_operation_says_who_may_call_it(document: dict[str, Any]) -> None:
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A JWT with `sub`, `roles` (admin, user, consumer, restaurant, courier) and `exp`",
+    }
+    public = {"/health/live", "/health/ready", "/metrics"}
+    for method, path, op in operations(document):
+        if path in public:
+            assert op["security"] == [], path
+            continue
+        assert op["security"] == [{"bearer": []}], (method, path)
+        assert "Who may call: admin" in op["description"], (method, path)
+        assert {"401", "403"} <= op["responses"].keys(), (method, path)
+        assert "WWW-Authenticate" in op["responses"]["401"]["headers"], (method, path)
+    assert document["paths"]["/orders/{order_id}"]["get"]["description"].endswith(
+        "Who may call: admin, consumer, courier, restaurant."
+    )

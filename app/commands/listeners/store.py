@@ -37,7 +37,8 @@ JOIN command.listeners l ON o.type = ANY (l.event_types)
 WHERE (o.xid, o.id) >= ($1, $2) AND (o.xid, o.id) <= ($3, $4)
   AND NOT l.deleted AND NOT l.disabled
   AND o.recorded_at >= l.starts_at AND (l.ends_at IS NULL OR o.recorded_at < l.ends_at)
-  AND (l.filter_path IS NULL OR jsonb_path_match(o.payload, l.filter_path, jsonb_build_object('actor', o.metadata->'actor'), true))
+  AND (l.filter_path IS NULL
+       OR jsonb_path_match(o.payload, l.filter_path, jsonb_build_object('actor', o.metadata->'actor'), true))
 ON CONFLICT DO NOTHING
 """
 # One listener's matches up to where the fan-out has come (a backfill, or a new filter).
@@ -48,7 +49,8 @@ FROM command.listeners l
 JOIN command.outbox o ON o.type = ANY (l.event_types)
 WHERE l.id = $1 AND (o.xid, o.id) > ($2, $3) AND (o.xid, o.id) <= ($4, $5)
   AND o.recorded_at >= l.starts_at AND (l.ends_at IS NULL OR o.recorded_at < l.ends_at)
-  AND (l.filter_path IS NULL OR jsonb_path_match(o.payload, l.filter_path, jsonb_build_object('actor', o.metadata->'actor'), true))
+  AND (l.filter_path IS NULL
+       OR jsonb_path_match(o.payload, l.filter_path, jsonb_build_object('actor', o.metadata->'actor'), true))
 ON CONFLICT DO NOTHING
 """
 # The fan-out's checkpoint, locked: its next batch waits for this transaction, and then

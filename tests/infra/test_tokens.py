@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import jwt
 import pytest
 from aiohttp import web
@@ -82,8 +83,8 @@ async def test_rs256_through_the_app_fetches_the_keys_once_and_picks_up_a_rotati
     settings = settings_for(database_url, auth_disabled=False, auth_jwks_url=key_server.url, run_subscriptions=False)
     async with running_app(create_app(settings)) as client:
         assert key_server.fetches == 1  # at start
-        for _ in range(20):
-            r = await client.get("/rooms", headers={"Authorization": f"Bearer {signed(first, 'k1')}"})
+        for n in range(20):  # distinct tokens: none is answered from the checked tokens
+            r = await client.get("/rooms", headers={"Authorization": f"Bearer {signed(first, 'k1', jti=str(n))}"})
             assert r.status_code == 200, r.text
         assert key_server.fetches == 1  # not per request
 
@@ -162,6 +163,18 @@ async def test_audience_and_issuer_when_configured() -> None:
             await tokens.principal(hs(**claims))
     # a small clock skew is allowed, a large one is not
     assert (await tokens.principal(hs(aud="rooms-api", iss="https://id.example", exp=now - 5))).sub == "a"
+
+
+async def test_a_checked_token_is_not_admitted_past_its_exp(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens_module, "LEEWAY_S", 0)
+    secret = "s" * 32
+    tokens = Tokens(Settings(auth_jwt_secret=secret))
+    short = "Bearer " + jwt.encode({"sub": "a", "roles": ["user"], "exp": int(time.time()) + 1}, secret, algorithm="HS256")
+    assert (await tokens.principal(short)).sub == "a"
+    assert (await tokens.principal(short)).sub == "a"  # remembered
+    await anyio.sleep(2.1)
+    with pytest.raises(Unauthenticated, match="expired"):
+        await tokens.principal(short)
 
 
 async def test_auth_off_is_said_at_every_start(database_url: str, caplog: pytest.LogCaptureFixture) -> None:

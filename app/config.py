@@ -42,6 +42,10 @@ class Settings(msgspec.Struct, frozen=True):
     auth_jwt_audience: str | None = None
     auth_jwt_issuer: str | None = None
     auth_disabled: bool = False
+    # Hot standbys the views are read from (commands, subscriptions, listeners, idempotency
+    # and the outbox stay on DATABASE_URL), and how far behind one may be and still be read.
+    query_database_urls: tuple[str, ...] = ()
+    query_max_lag_ms: int = 5000
 
     @property
     def auth_open(self) -> bool:
@@ -85,6 +89,8 @@ _ENV: dict[str, tuple[str, type]] = {
     "AUTH_JWT_AUDIENCE": ("auth_jwt_audience", str),
     "AUTH_JWT_ISSUER": ("auth_jwt_issuer", str),
     "AUTH_DISABLED": ("auth_disabled", bool),
+    "QUERY_DATABASE_URLS": ("query_database_urls", list),
+    "QUERY_MAX_LAG_MS": ("query_max_lag_ms", int),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -134,6 +140,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(f"LISTENER_TIMEOUT_S={settings.listener_timeout_s}: must be > 0 and <= 300")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"LOG_LEVEL={settings.log_level!r}: expected DEBUG/INFO/WARNING/ERROR")
+    if settings.query_max_lag_ms < 0:
+        raise SettingsError(f"QUERY_MAX_LAG_MS={settings.query_max_lag_ms}: must be >= 0")
     if settings.auth_jwt_secret is not None and len(settings.auth_jwt_secret.encode()) < MIN_SECRET_BYTES:
         raise SettingsError(f"AUTH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
     if settings.auth_jwks_url is not None and not settings.auth_jwks_url.startswith(("https://", "http://")):

@@ -30,6 +30,7 @@ from app.infra.consistency import ViewPositions
 from app.infra.db import create_pool, embedded_server_url
 from app.infra.metrics import Metrics
 from app.infra.migrations import head_revision
+from app.infra.standbys import Standbys
 from app.infra.subscriptions import SubscriptionHost
 from app.infra.web.access import admit, provide_caller, public
 from app.infra.web.openapi import OpenAPIDocument
@@ -89,6 +90,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(bus.run_bridge, url)
+                if settings.query_database_urls:
+                    services.standbys = Standbys(settings.query_database_urls, settings.query_max_lag_ms)
+                    await services.standbys.sample(pool)  # the first choice is an informed one
+                    tg.start_soon(services.standbys.run, pool)
                 if settings.run_subscriptions:
                     services.host = SubscriptionHost(subscribers.ALL, pool, url, bus, positions, settings.standby_retry_s)
                     tg.start_soon(services.host.run)

@@ -11,6 +11,7 @@ from app.commands.listeners import store as listeners
 from app.infra import status
 from app.infra.metrics import labels
 from app.infra.migrations import current_revision
+from app.infra.standbys import Standbys
 from app.infra.web.access import public
 from app.infra.web.openapi import plain_read
 from app.infra.web.services import ServicesDep, Timed
@@ -53,6 +54,17 @@ async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
         ok = False
+    if services.standbys is not None:
+        # Informative only: without a usable standby the views are read on the primary.
+        checks["standbys"] = [
+            {
+                "name": s.name,
+                "state": s.state(services.standbys.max_lag_s),
+                "lag_ms": None if s.lag_s is None else round(s.lag_s * 1000),
+                "error": s.error,
+            }
+            for s in services.standbys.standbys
+        ]
     return Response({"status": "ready" if ok else "not ready", **checks}, status_code=200 if ok else 503)
 
 
@@ -68,6 +80,8 @@ async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
 async def metrics(services: ServicesDep) -> Response[str]:
     samples = await status.sample(services.pool, subscribers.ALL, services.host)
     lines = services.metrics.render(samples) + listener_lines(await listeners.samples(services.pool), services.deliveries)
+    if services.standbys is not None:
+        lines += standby_lines(services.standbys)
     return Response(lines, media_type=PROMETHEUS_TEXT)
 
 
@@ -92,6 +106,29 @@ def listener_lines(rows: list[Any], deliveries: Timed | None) -> str:
             "# TYPE listener_delivery_latency_seconds histogram",
             *deliveries.latency.lines("listener_delivery_latency_seconds"),
         ]
+    return "\n".join(out) + "\n"
+
+
+def standby_lines(standbys: Standbys) -> str:
+    """Per standby: usable, lag, reads it served and reads it failed (then served by the
+    primary); and the reads this process sent to the primary."""
+    out = [
+        "# HELP query_standby_up 1 when the standby answers and lags at most QUERY_MAX_LAG_MS (reads go there).",
+        "# TYPE query_standby_up gauge",
+        *(f"query_standby_up{labels(standby=s.name)} {int(s.state(standbys.max_lag_s) == 'up')}" for s in standbys.standbys),
+        "# HELP query_standby_lag_seconds Since the primary first wrote past what the standby has replayed.",
+        "# TYPE query_standby_lag_seconds gauge",
+        *(f"query_standby_lag_seconds{labels(standby=s.name)} {s.lag_s:.3f}" for s in standbys.standbys if s.lag_s is not None),
+        "# HELP query_standby_reads_total View reads served by the standby (this process).",
+        "# TYPE query_standby_reads_total counter",
+        *(f"query_standby_reads_total{labels(standby=s.name)} {s.reads}" for s in standbys.standbys),
+        "# HELP query_standby_failed_reads_total Reads the standby failed, served by the primary instead (this process).",
+        "# TYPE query_standby_failed_reads_total counter",
+        *(f"query_standby_failed_reads_total{labels(standby=s.name)} {s.fallbacks}" for s in standbys.standbys),
+        "# HELP query_primary_reads_total View reads served by the primary while standbys are configured (this process).",
+        "# TYPE query_primary_reads_total counter",
+        f"query_primary_reads_total {standbys.primary_reads}",
+    ]
     return "\n".join(out) + "\n"
 
 

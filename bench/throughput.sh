@@ -13,6 +13,8 @@
 #
 # WORKERS=N runs `app serve --workers N` (N replicas on one port; default 1).
 #
+# PGBENCH=0 leaves out the pgbench run (prints only the app's req/s).
+#
 # AUTH=on checks a bearer token (HS256, an admin's) on every request; AUTH=off (the
 # default) serves with AUTH_DISABLED=true. bench/auth.sh alternates the two.
 #
@@ -151,6 +153,10 @@ wait "$LAGS"
 echo "lag (events) every 10 s during the run:$(cat "$WORK/lag.txt"); right after: $(lag); 5 s later: $(sleep 5; lag)"
 kill $APP; wait $APP 2>/dev/null || true
 
+if [ "${PGBENCH:-1}" = 0 ]; then  # the app's figure only (bench/auth.sh compares two app runs)
+  echo "app $(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt") req/s"
+  exit 0
+fi
 # The pgbench rows are not real events: take them out of the log again afterwards.
 echo "== pgbench: the same transaction, $CONNECTIONS clients, ${SECONDS_RUN}s"
 BUSY0=$(busy); PG0=$(pg_cpu)

@@ -77,9 +77,8 @@ class ServerProcess:
 
 
 @contextlib.contextmanager
-def server_on_a_fresh_database(server_url: str, log_path: Path, **env: str) -> Iterator[ServerProcess]:
-    """`app serve` on a database created (and migrated) for it on `server_url`'s server,
-    dropped afterwards: what the bench scripts that fill a database run against."""
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A database created (and migrated) on `server_url`'s server, dropped afterwards."""
     import asyncio
     import uuid
 
@@ -98,14 +97,21 @@ def server_on_a_fresh_database(server_url: str, log_path: Path, **env: str) -> I
             await conn.close()
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    server = None
     try:
+        url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
         upgrade(url)
-        server = ServerProcess(url, log_path, **env)
-        server.wait_live()
-        yield server
+        yield url
     finally:
-        if server is not None:
-            server.stop()
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
+def server_on_a_fresh_database(server_url: str, log_path: Path, **env: str) -> Iterator[ServerProcess]:
+    """`app serve` on a fresh database: what the bench scripts that fill a database run against."""
+    with fresh_database(server_url) as url:
+        server = ServerProcess(url, log_path, **env)
+        try:
+            server.wait_live()
+            yield server
+        finally:
+            server.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -44,6 +44,14 @@ def _with_position(sql: str, view_parameter: int) -> str:
     )
 
 
+class Fallback(NamedTuple):
+    """Where a read on a standby goes again when the standby fails it."""
+
+    pool: Pool
+    failures: tuple[type[BaseException], ...]
+    failed: Callable[[BaseException], None]
+
+
 class ViewRead:
     """A query of a view that also reads the view's checkpoint, in the same statement.
 
@@ -53,13 +61,24 @@ class ViewRead:
     (`Struct(*r[:-1])`).
     """
 
-    def __init__(self, pool: Pool, view: str) -> None:
+    def __init__(self, pool: Pool, view: str, fallback: Fallback | None = None) -> None:
         self._pool = pool
         self._view = view
+        self._fallback = fallback
         self.position: Position | None = None
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        rows = await self._pool.fetch(_with_position(sql, len(args) + 1), *args, self._view)
+        statement = _with_position(sql, len(args) + 1)
+        if self._fallback is None:
+            rows = await self._pool.fetch(statement, *args, self._view)
+        else:
+            try:
+                rows = await self._pool.fetch(statement, *args, self._view)
+            except self._fallback.failures as exc:
+                # The primary has applied at least what the standby had: the read stays
+                # as fresh as asked, only not from the standby.
+                self._fallback.failed(exc)
+                rows = await self._fallback.pool.fetch(statement, *args, self._view)
         xid, id_, found = rows[0]["view_position__"]
         self.position = ORIGIN if xid is None else Position(xid, id_)
         return rows if found is not None else []
@@ -77,6 +96,7 @@ class ViewPositions:
     """
 
     POLL_S = 0.01
+    STANDBY_FIRST_POLL_S = 0.001
 
     POKE_EVERY_S = 0.25
 
@@ -92,9 +112,13 @@ class ViewPositions:
     def _wakeup(self, view: str) -> Wakeup:
         return self._advanced.setdefault(view, Wakeup())
 
-    async def wait_for(self, pool: Pool, view: str, target: Position, wait_ms: int) -> Position:
+    async def wait_for(self, pool: Pool, view: str, target: Position, wait_ms: int, *, standby: bool = False) -> Position:
+        """`standby`: `pool` is a hot standby, which no NOTIFY reaches; its checkpoint row
+        arrives by replication a little after the primary's moved (which wakes us here),
+        so it is polled soon after each wake-up, then less and less often."""
         deadline = time.monotonic() + wait_ms / 1000
         poked_at = 0.0
+        poll = self.STANDBY_FIRST_POLL_S if standby else self.POLL_S
         while True:
             current = await view_position(pool, view)
             if current >= target:
@@ -105,7 +129,9 @@ class ViewPositions:
             if self._poke is not None and time.monotonic() - poked_at >= self.POKE_EVERY_S:
                 self._poke(view)
                 poked_at = time.monotonic()
-            await self._wakeup(view).wait(timeout=min(remaining, self.POLL_S))
+            woken = await self._wakeup(view).wait(timeout=min(remaining, poll))
+            if standby:
+                poll = self.STANDBY_FIRST_POLL_S if woken else min(poll * 2, self.POLL_S)
 
 
 def parse_wait_ms(raw: str | None) -> int:

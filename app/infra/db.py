@@ -162,9 +162,17 @@ async def _no_session_state_to_reset(conn: Connection) -> None:
     transaction-local, LISTEN and held locks live on dedicated connections)."""
 
 
-async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10, idle_in_transaction_timeout_ms: int = 10_000) -> Pool:
+async def create_pool(
+    url: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    idle_in_transaction_timeout_ms: int = 10_000,
+    connect_timeout_s: float = 60.0,
+) -> Pool:
     pool = await FairPool(
         url,
+        timeout=connect_timeout_s,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,

@@ -14,6 +14,7 @@ from app.infra.clock import Clock
 from app.infra.consistency import ViewPositions
 from app.infra.db import Pool
 from app.infra.metrics import Histogram, Metrics
+from app.infra.standbys import Standbys
 from app.infra.subscriptions import SubscriptionHost
 
 
@@ -36,6 +37,7 @@ class Services:
     host: SubscriptionHost | None = None
     deliveries: Timed | None = None
     tokens: Tokens | None = None  # None: auth is off, every caller is an admin
+    standbys: Standbys | None = None  # None: views are read on the primary
 
 
 ServicesDep = NamedDependency[Services]

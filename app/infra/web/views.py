@@ -1,16 +1,24 @@
 """Reading a view: once it has applied the caller's `X-Min-Position` (else a 412), and
-answering with the position it had applied (`X-View-Position`)."""
+answering with the position it had applied (`X-View-Position`).
+
+With standbys (QUERY_DATABASE_URLS), the view is read on the one standbys.py chooses, and
+the wait is for the view's checkpoint as replicated to that standby: the checkpoint row is
+written in the same transaction as the view's rows, so the standby has the rows of every
+position its checkpoint shows. A standby that fails is left for the primary."""
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from litestar import Response
 from litestar.params import HeaderParameter, PathParameter
 
 from app.infra.auth import Principal, Role
-from app.infra.consistency import PositionNotReached, ViewRead, parse_wait_ms
+from app.infra.consistency import Fallback, PositionNotReached, ViewRead, parse_wait_ms
+from app.infra.db import Pool
 from app.infra.outbox import Position
+from app.infra.standbys import STANDBY_FAILURES
 from app.infra.web.problems import BadRequest, NotInView, PreconditionFailed
 from app.infra.web.services import Services
 
@@ -45,25 +53,42 @@ async def read_view(services: Services, view: str, min_position: str | None, wai
             "X-Wait-Ms must be an integer 0-10000",
             errors=[{"field": "X-Wait-Ms", "message": "integer 0-10000"}],
         ) from None
-    if min_position is None:
-        return ViewRead(services.pool, view)
-    try:
-        target = Position.parse(min_position)
-    except ValueError:
-        raise BadRequest(
-            "X-Min-Position is not a position token",
-            errors=[{"field": "X-Min-Position", "message": "use a token from X-Position"}],
-        ) from None
+    target = None
+    if min_position is not None:
+        try:
+            target = Position.parse(min_position)
+        except ValueError:
+            raise BadRequest(
+                "X-Min-Position is not a position token",
+                errors=[{"field": "X-Min-Position", "message": "use a token from X-Position"}],
+            ) from None
+    standbys = services.standbys
+    standby = standbys.choose() if standbys is not None else None
+    if standbys is not None and standby is not None and standby.pool is not None:
+        try:
+            if target is not None:
+                await _wait(services, standby.pool, view, target, wait, standby=True)
+            standby.reads += 1
+            fallback = Fallback(services.pool, STANDBY_FAILURES, functools.partial(standbys.lost, standby))
+            return ViewRead(standby.pool, view, fallback)
+        except STANDBY_FAILURES as exc:
+            standbys.lost(standby, exc)
+    if target is not None:
+        await _wait(services, services.pool, view, target, wait)
+    if standbys is not None:
+        standbys.primary_reads += 1
+    return ViewRead(services.pool, view)
 
+
+async def _wait(services: Services, pool: Pool, view: str, target: Position, wait: int, *, standby: bool = False) -> None:
     try:
-        await services.positions.wait_for(services.pool, view, target, wait)
+        await services.positions.wait_for(pool, view, target, wait, standby=standby)
     except PositionNotReached as exc:
         raise PreconditionFailed(
-            f"view {view} has not applied position {min_position} within {wait} ms",
+            f"view {view} has not applied position {target.token()} within {wait} ms",
             view=view,
             view_position=exc.view_position.token(),
         ) from None
-    return ViewRead(services.pool, view)
 
 
 def _position(read: ViewRead) -> dict[str, str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+import anyio
 import asyncpg
 
 from tests.processes import free_port
@@ -69,6 +70,14 @@ async def _server_facts(server_url: str) -> dict[str, Any]:
 async def standby_of(server_url: str) -> Any:
     """A running hot standby of the server at `server_url` (a server on this machine)."""
     facts = await _server_facts(server_url)
+    standby = await anyio.to_thread.run_sync(_made, server_url, facts)
+    try:
+        yield standby
+    finally:
+        await anyio.to_thread.run_sync(_removed, standby)
+
+
+def _made(server_url: str, facts: dict[str, Any]) -> Standby:
     bindir, data_directory = Path(facts["bindir"]), Path(facts["data_directory"])
     parts = urlsplit(server_url)
     # a TCP address on this machine, or the directory of its Unix socket (the embedded server)
@@ -84,29 +93,35 @@ async def standby_of(server_url: str) -> Any:
     directory.chmod(0o700)
     port = free_port()
     standby = Standby(directory, bindir, port, user, urlunsplit(("postgresql", _netloc(parts, port), "/", "", "")))
-    try:
-        env_password = {"PGPASSWORD": parts.password} if parts.password else {}
-        done = subprocess.run(
-            [
-                str(bindir / "pg_basebackup"),
-                *("-h", host, "-p", str(facts["port"]), "-U", parts.username or "postgres"),
-                *("-D", str(directory), "-R", "-X", "stream", "-c", "fast", "-w"),
-            ],
-            user=user,
-            env={**os.environ, **env_password},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if done.returncode != 0:
-            reason = (done.stderr.strip().splitlines() or ["pg_basebackup failed"])[-1]
-            raise StandbyUnavailable(f"the tests' PostgreSQL does not permit replication here: {reason}")
-        _configure(directory, port, user)
-        standby.start()
-        yield standby
-    finally:
-        standby.stop()
+    env_password = {"PGPASSWORD": parts.password} if parts.password else {}
+    done = subprocess.run(
+        [
+            str(bindir / "pg_basebackup"),
+            *("-h", host, "-p", str(facts["port"]), "-U", parts.username or "postgres"),
+            *("-D", str(directory), "-R", "-X", "stream", "-c", "fast", "-w"),
+        ],
+        user=user,
+        env={**os.environ, **env_password},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0:
         shutil.rmtree(directory, ignore_errors=True)
+        reason = (done.stderr.strip().splitlines() or ["pg_basebackup failed"])[-1]
+        raise StandbyUnavailable(f"the tests' PostgreSQL does not permit replication here: {reason}")
+    _configure(directory, port, user)
+    try:
+        standby.start()
+    except Exception:
+        _removed(standby)
+        raise
+    return standby
+
+
+def _removed(standby: Standby) -> None:
+    standby.stop()
+    shutil.rmtree(standby.directory, ignore_errors=True)
 
 
 def _netloc(parts: Any, port: int) -> str:

@@ -26,14 +26,22 @@ LOAD = "SELECT xid, id FROM command.subscriptions WHERE name = $1"
 # it (WAL is replayed in order, all or nothing per transaction), and the view applies the
 # same events again from the outbox, whose rows were committed durably by their commands.
 # A later durable commit (any command) flushes it anyway. Process managers append events
-# others act on and answer for: theirs wait.
+# others act on and answer for: theirs wait. While a hot standby streams from the primary
+# (`streamed`), a view's commit waits for the local flush ('local', not for the standby):
+# the WAL sender only sends flushed WAL, and the WAL writer flushes an unwaited commit up to
+# 200 ms later (wal_writer_delay), which a read-your-writes read on the standby would wait.
 ADVANCE = """
 UPDATE command.subscriptions
 SET xid = $4, id = $5, updated_at = now(), stalled = false, last_error = NULL
 WHERE name = $1 AND xid = $2 AND id = $3
 RETURNING set_config('search_path', $6, true), set_config('synchronous_commit', $7, true)
 """
-_COMMIT_WAITS = {True: "on", False: "off"}
+
+
+def commit_waits(durable: bool, streamed: bool) -> str:
+    return "on" if durable else "local" if streamed else "off"
+
+
 MARK_STALLED = "UPDATE command.subscriptions SET stalled = true, last_error = $2 WHERE name = $1"
 
 
@@ -53,12 +61,13 @@ async def apply_in_transaction(
     batch: Sequence[Envelope],
     *,
     durable: bool = True,
+    streamed: bool = False,
 ) -> Position:
     """In the caller's transaction: move the checkpoint from `after` (compare-and-set),
     then apply `batch`. The checkpoint row is locked first, always, so that a rebuild's
     swap (which locks it too) never deadlocks with a runner. `durable=False`: see ADVANCE."""
     last = batch[-1].position
-    moved = await conn.fetchval(ADVANCE, name, after.xid, after.id, last.xid, last.id, schema, _COMMIT_WAITS[durable])
+    moved = await conn.fetchval(ADVANCE, name, after.xid, after.id, last.xid, last.id, schema, commit_waits(durable, streamed))
     if moved is None:
         raise CheckpointMoved(f"{name}: checkpoint is no longer {after.token()}")
     await handle(conn, batch)
@@ -74,6 +83,7 @@ async def apply_batch(
     batch: Sequence[Envelope],
     *,
     durable: bool = True,
+    streamed: bool = False,
 ) -> Position:
     """Apply `batch` and move the checkpoint to its last position, in one transaction.
 
@@ -83,7 +93,7 @@ async def apply_batch(
     async with pool.acquire() as conn:
         await conn.execute("BEGIN")
         try:
-            last = await apply_in_transaction(conn, name, schema, handle, after, batch, durable=durable)
+            last = await apply_in_transaction(conn, name, schema, handle, after, batch, durable=durable, streamed=streamed)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 if conn.is_in_transaction():
@@ -110,14 +120,16 @@ _CHECKPOINT_MOVED = "CQ001"  # the SQLSTATE of command.checkpoint_moved()
 _one_statements: dict[str, str] = {}
 
 
-async def apply_as_one_statement(pool: Pool, name: str, schema: str, after: Position, last: Position, write: Write) -> Position:
+async def apply_as_one_statement(
+    pool: Pool, name: str, schema: str, after: Position, last: Position, write: Write, *, streamed: bool = False
+) -> Position:
     """Apply a view's batch, written as one statement, and move its checkpoint from `after`
     to `last` in that statement: atomic without BEGIN and COMMIT of its own."""
     sql = _one_statements.get(write.sql)
     if sql is None:
         sql = _one_statements[write.sql] = ONE_STATEMENT.format(write=renumbered(write.sql, _ONE_STATEMENT_ARGS))
     try:
-        await pool.execute(sql, name, after.xid, after.id, last.xid, last.id, schema, _COMMIT_WAITS[False], *write.args)
+        await pool.execute(sql, name, after.xid, after.id, last.xid, last.id, schema, commit_waits(False, streamed), *write.args)
     except asyncpg.PostgresError as exc:
         if exc.sqlstate == _CHECKPOINT_MOVED:
             raise CheckpointMoved(f"{name}: checkpoint is no longer {after.token()}") from None

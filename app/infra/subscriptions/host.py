@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 LOCK_NAMESPACE = 7_340_001  # first key of pg_advisory_lock(int, int) for subscriptions
 
 
+# pg_stat_replication's rows are visible to every role (their details are not).
+STREAMING = "SELECT EXISTS (SELECT 1 FROM pg_stat_replication WHERE state = 'streaming')"
+
+
 class SubscriptionHost:
     """Owns, runs and supervises this process's share of the subscriptions."""
 
@@ -41,6 +45,7 @@ class SubscriptionHost:
         self.positions = positions
         self.standby_retry_s = standby_retry_s
         self.runners: dict[str, Runner] = {}
+        self.streamed = False  # a hot standby streams from the database (refreshed while we own)
         self.reads = SharedReads(pool, lambda: bus.generation)
 
     def states(self) -> dict[str, RunnerStats]:
@@ -79,11 +84,12 @@ class SubscriptionHost:
                         self.positions,
                         self.reads,
                         on_commit=self.bus.committed if sub.emits_events else None,
+                        streamed=lambda: self.streamed,
                     )
                     self.runners[sub.name] = runner
                     tg.start_soon(self._supervise, runner)
             # Also proves the lock connection is alive: if it died, so did our locks.
-            await lock_conn.execute("SELECT 1")
+            self.streamed = bool(await lock_conn.fetchval(STREAMING))
             await anyio.sleep(self.standby_retry_s)
 
     async def _supervise(self, runner: Runner) -> None:

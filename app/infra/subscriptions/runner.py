@@ -20,12 +20,12 @@ from app.infra.db import Connection, Pool
 from app.infra.metrics import FRESHNESS_BUCKETS, Histogram
 from app.infra.outbox import ORIGIN, Envelope, Position, Undecodable, read_again
 from app.infra.subscriptions.checkpoint import (
-    _COMMIT_WAITS,
     ADVANCE,
     MARK_STALLED,
     CheckpointMoved,
     apply_as_one_statement,
     apply_batch,
+    commit_waits,
     ensure_checkpoint,
 )
 from app.infra.subscriptions.reads import SharedReads
@@ -63,6 +63,8 @@ class Runner:
     reads: SharedReads
     stats: RunnerStats = field(default_factory=RunnerStats)
     on_commit: Callable[[set[str]], None] | None = None
+    # Whether a hot standby streams from the database now (see checkpoint.ADVANCE)
+    streamed: Callable[[], bool] = lambda: False
     idle_poll_s: float = 1.0
     retry_base_s: float = 0.05
     retry_max_s: float = 5.0
@@ -104,7 +106,14 @@ class Runner:
     async def _flush(self) -> None:
         sub, target = self.subscription, self.stats.position
         moved = await self.pool.fetchval(
-            ADVANCE, sub.name, self.persisted.xid, self.persisted.id, target.xid, target.id, sub.schema, _COMMIT_WAITS[False]
+            ADVANCE,
+            sub.name,
+            self.persisted.xid,
+            self.persisted.id,
+            target.xid,
+            target.id,
+            sub.schema,
+            commit_waits(False, self.streamed()),
         )
         if moved is None:
             await self._reload(CheckpointMoved(f"{sub.name}: checkpoint is no longer {self.persisted.token()}"))
@@ -179,14 +188,18 @@ class Runner:
         write = sub.one_statement(sub.schema, batch) if sub.one_statement is not None else None
         appended: set[str] = set()
         if write is not None:
-            applied = await apply_as_one_statement(self.pool, sub.name, sub.schema, self.persisted, batch[-1].position, write)
+            applied = await apply_as_one_statement(
+                self.pool, sub.name, sub.schema, self.persisted, batch[-1].position, write, streamed=self.streamed()
+            )
         else:
 
             async def apply(conn: Connection, events: Sequence[Envelope]) -> None:
                 appended.update(await sub.apply(conn, events))
 
             durable = sub.emits_events  # see ADVANCE: a view's commit need not wait for the WAL
-            applied = await apply_batch(self.pool, sub.name, sub.schema, apply, self.persisted, batch, durable=durable)
+            applied = await apply_batch(
+                self.pool, sub.name, sub.schema, apply, self.persisted, batch, durable=durable, streamed=self.streamed()
+            )
         self.stats.position = self.persisted = applied
         self.stats.events_applied += len(batch)
         self.positions.advanced(sub.name)

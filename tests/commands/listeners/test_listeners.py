@@ -279,9 +279,9 @@ async def test_the_fan_out_moves_its_checkpoint_and_queues_in_one_statement(clie
     counted: list[str] = []
     apply = runner.apply_as_one_statement
 
-    async def counting(pool: Any, name: str, *args: Any) -> Any:
+    async def counting(pool: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         counted.append(name)
-        return await apply(pool, name, *args)
+        return await apply(pool, name, *args, **kwargs)
 
     monkeypatch.setattr(runner, "apply_as_one_statement", counting)
     async with receiving() as receiver:

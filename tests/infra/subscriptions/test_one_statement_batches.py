@@ -30,9 +30,9 @@ def one_statements(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     counted: Counter[str] = Counter()
     apply = subscriptions.apply_as_one_statement
 
-    async def counting(pool: Pool, name: str, *args: Any) -> Position:
+    async def counting(pool: Pool, name: str, *args: Any, **kwargs: Any) -> Position:
         counted[name] += 1
-        return await apply(pool, name, *args)
+        return await apply(pool, name, *args, **kwargs)
 
     monkeypatch.setattr(subscriptions, "apply_as_one_statement", counting)
     return counted

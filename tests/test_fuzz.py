@@ -22,9 +22,14 @@ async def test_the_fuzzer_finds_nothing(database_url: str, tmp_path: Path) -> No
         async with httpx.AsyncClient() as http:
             paths = (await http.get(f"{server.url}/schema/openapi.json")).json()["paths"]
         operations = sum(len(item) for item in paths.values())
-        done = await anyio.to_thread.run_sync(
-            lambda: schemathesis(server.url, "--max-examples", "15", "--generation-deterministic", "--workers", "2", timeout=240)
-        )
+        for _ in range(2):
+            done = await anyio.to_thread.run_sync(
+                lambda: schemathesis(server.url, "--max-examples", "15", "--generation-deterministic", "--workers", "2", timeout=240)
+            )
+            # CPython 3.11.7's ast module can fail inside schemathesis' own case generation
+            # (gh-106905, fixed in 3.11.8): that run says nothing about us; run it again.
+            if "AST constructor recursion depth mismatch" not in done.stdout:
+                break
     finally:
         server.stop()
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]

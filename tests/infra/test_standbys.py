@@ -165,3 +165,27 @@ async def test_three_processes_behind_one_primary_and_one_standby(database_url: 
     finally:
         for server in servers:
             server.stop()
+
+
+async def test_a_standby_too_far_behind_is_skipped(database_url: str, standby_url: str) -> None:
+    settings = settings_for(database_url, query_database_urls=(standby_url,), query_max_lag_ms=300)
+    async with running_app(create_app(settings)) as client:
+        room = await add_room(client, "Lagging room")
+        conn = await asyncpg.connect(standby_url)
+        try:
+            await conn.execute("SELECT pg_wal_replay_pause()")
+            await reserve(client, room["id"], "lena", 4, 9, 10)  # the primary moves on, the standby does not
+            await eventually(lambda: _standby_state(client, "lagging"))
+            before = await metric(client, "query_primary_reads_total")
+            r = await client.get(
+                "/users/lena/reservations",
+                headers={"X-Min-Position": (await reserve(client, room["id"], "lena", 4, 11, 12)).headers["X-Position"]},
+            )
+            assert r.status_code == 200 and len(r.json()["items"]) == 2  # from the primary, not a 412
+            assert await metric(client, "query_primary_reads_total") == before + 1
+            lag = (await client.get("/health/ready")).json()["standbys"][0]["lag_ms"]
+            assert lag > 300
+        finally:
+            await conn.execute("SELECT pg_wal_replay_resume()")
+            await conn.close()
+        await eventually(lambda: _standby_state(client, "up"), timeout=10)

@@ -24,7 +24,9 @@ async def test_the_fuzzer_finds_nothing(database_url: str, tmp_path: Path) -> No
         operations = sum(len(item) for item in paths.values())
         for _ in range(2):
             done = await anyio.to_thread.run_sync(
-                lambda: schemathesis(server.url, "--max-examples", "15", "--generation-deterministic", "--workers", "2", timeout=240)
+                lambda: schemathesis(
+                    server.url, "--max-examples", "15", "--generation-deterministic", "--workers", "2", timeout=240
+                )
             )
             # CPython 3.11.7's ast module can fail inside schemathesis' own case generation
             # (gh-106905, fixed in 3.11.8): that run says nothing about us; run it again.

@@ -189,3 +189,19 @@ async def test_a_standby_too_far_behind_is_skipped(database_url: str, standby_ur
             await conn.execute("SELECT pg_wal_replay_resume()")
             await conn.close()
         await eventually(lambda: _standby_state(client, "up"), timeout=10)
+
+
+async def test_a_streaming_standby_makes_view_commits_wait_for_the_local_flush(standby_url: str, database_url: str) -> None:
+    """Unwaited, a view's commit would reach the standby only with the WAL writer's next
+    flush (up to 200 ms); the subscription host sees the standby and asks for 'local'."""
+    from app.infra.subscriptions.checkpoint import commit_waits
+    from app.infra.subscriptions.host import STREAMING
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert await conn.fetchval(STREAMING) is True
+    finally:
+        await conn.close()
+    assert commit_waits(durable=False, streamed=True) == "local"
+    assert commit_waits(durable=False, streamed=False) == "off"
+    assert commit_waits(durable=True, streamed=True) == "on"

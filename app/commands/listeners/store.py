@@ -31,7 +31,8 @@ CHECK_PATH = "SELECT jsonb_path_query_first('{}'::jsonb, $1::jsonpath, '{}', tru
 # runs it). One statement: the runner puts the checkpoint's compare-and-set in front of it.
 # A filter's variables (`$actor`) are built once per event (OFFSET 0 keeps the subquery
 # from being folded into the join, which would build them once per event and listener:
-# 1.2 against 0.55 us an evaluation, in psql over 100,000).
+# 1.2 against 0.55 us an evaluation, in psql over 100,000), and passed only to the filters
+# that name them (0.40 us without).
 MATCH_BATCH = """
 INSERT INTO command.listener_queue (listener_id, xid, id)
 SELECT l.id, o.xid, o.id
@@ -40,7 +41,8 @@ FROM (SELECT xid, id, type, payload, recorded_at, jsonb_build_object('actor', me
 JOIN command.listeners l ON o.type = ANY (l.event_types)
 WHERE NOT l.deleted AND NOT l.disabled
   AND o.recorded_at >= l.starts_at AND (l.ends_at IS NULL OR o.recorded_at < l.ends_at)
-  AND (l.filter_path IS NULL OR jsonb_path_match(o.payload, l.filter_path, o.vars, true))
+  AND (l.filter_path IS NULL
+       OR jsonb_path_match(o.payload, l.filter_path, CASE WHEN l.filter_uses_actor THEN o.vars ELSE '{}' END, true))
 ON CONFLICT DO NOTHING
 """
 # One listener's matches up to where the fan-out has come (a backfill, or a new filter).

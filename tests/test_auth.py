@@ -408,3 +408,16 @@ async def test_a_listener_can_filter_on_who_acted(world: World, app_client: http
 
 async def _nothing_pending(admin: Caller, listener_id: str) -> bool:
     return bool((await admin.get(f"/listeners/{listener_id}")).json()["stats"]["pending"] == 0)
+
+
+async def test_a_users_history_shows_who_made_each_change(world: World) -> None:
+    mine = await reserve(world.alice, world.ids["room"], "alice", 11, 9, 10)
+    for_her = await reserve(world.admin, world.ids["room"], "alice", 11, 11, 12)
+    cancelled = await world.admin.post(f"/reservations/{mine.json()['id']}/cancel")
+    assert (mine.status_code, for_her.status_code, cancelled.status_code) == (201, 201, 200)
+    r = await world.alice.get("/users/alice/reservation-history", headers={"X-Min-Position": cancelled.headers["X-Position"]})
+    assert r.status_code == 200
+    by_event = {(i["reservation_id"], i["action"]): i["actor"] for i in r.json()["items"]}
+    assert by_event[(mine.json()["id"], "registered")] == "alice"
+    assert by_event[(for_her.json()["id"], "registered")] == "root"
+    assert by_event[(mine.json()["id"], "cancelled")] == "root"

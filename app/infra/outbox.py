@@ -52,6 +52,7 @@ class Envelope(msgspec.Struct, frozen=True, gc=False):
     event_id: UUID
     recorded_at: datetime
     event: Event
+    actor: str | None = None  # the `sub` of who acted (the command's caller); None: the service itself
 
 
 _encoder = msgspec.json.Encoder()
@@ -117,7 +118,7 @@ async def append(
 # (xid, id) order, so one statement returns the next batch and tells whether committed
 # rows after it are still held back by an older open transaction.
 READ_COMMITTED = """
-SELECT xid, id, event_id, type, payload, recorded_at,
+SELECT xid, id, event_id, type, payload, recorded_at, metadata->'actor'->>'sub' AS actor,
        xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS ready
 FROM command.outbox
 WHERE (xid, id) > ($1, $2) AND (xid, id) <= ($3, $4)
@@ -172,10 +173,13 @@ def not_read(row: object, position: Position | None = None) -> Envelope:
 
 def _envelope(r: Any, event: Event, position: Position | None) -> Envelope:
     at = row_position(r) if position is None else position
-    return Envelope(position=at, event_id=r["event_id"], recorded_at=r["recorded_at"], event=event)
+    return Envelope(position=at, event_id=r["event_id"], recorded_at=r["recorded_at"], event=event, actor=r["actor"])
 
 
-READ_ONE = "SELECT xid, id, event_id, type, payload, recorded_at FROM command.outbox WHERE xid = $1 AND id = $2"
+READ_ONE = """
+SELECT xid, id, event_id, type, payload, recorded_at, metadata->'actor'->>'sub' AS actor
+FROM command.outbox WHERE xid = $1 AND id = $2
+"""
 
 
 async def read_again(conn: Connection | Pool, at: Position) -> Envelope:

@@ -23,8 +23,8 @@ INSERT INTO reservation_history_rooms (id, name) VALUES ($1, $2) ON CONFLICT (id
 RECORD = """
 INSERT INTO reservation_history (
     event_id, user_id, reservation_id, room_id, room_name, action,
-    start_at, end_at, previous_start, previous_end, previous_room_id, at)
-SELECT $1, $2, $3, $4, r.name, $5, $6, $7, $8, $9, $10, $11
+    start_at, end_at, previous_start, previous_end, previous_room_id, at, actor)
+SELECT $1, $2, $3, $4, r.name, $5, $6, $7, $8, $9, $10, $11, $12
 FROM reservation_history_rooms r WHERE r.id = $4
 ON CONFLICT (event_id) DO NOTHING
 """
@@ -46,7 +46,7 @@ def _row(envelope: Envelope) -> Row | None:
             action, previous = "cancelled", (None, None, None)
         case _:
             return None
-    return (envelope.event_id, e.user_id, e.reservation_id, e.room_id, action, e.start, e.end, *previous, e.at)
+    return (envelope.event_id, e.user_id, e.reservation_id, e.room_id, action, e.start, e.end, *previous, e.at, envelope.actor)
 
 
 async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
@@ -68,13 +68,13 @@ def _record_all(schema: str) -> str:
     return f"""
     INSERT INTO {schema}.reservation_history (
         event_id, user_id, reservation_id, room_id, room_name, action,
-        start_at, end_at, previous_start, previous_end, previous_room_id, at)
+        start_at, end_at, previous_start, previous_end, previous_room_id, at, actor)
     SELECT e.event_id, e.user_id, e.reservation_id, e.room_id, r.name, e.action,
-           e.start_at, e.end_at, e.previous_start, e.previous_end, e.previous_room_id, e.at
+           e.start_at, e.end_at, e.previous_start, e.previous_end, e.previous_room_id, e.at, e.actor
     FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[], $7::timestamptz[],
-                $8::timestamptz[], $9::timestamptz[], $10::uuid[], $11::timestamptz[])
+                $8::timestamptz[], $9::timestamptz[], $10::uuid[], $11::timestamptz[], $12::text[])
          AS e(event_id, user_id, reservation_id, room_id, action, start_at, end_at,
-              previous_start, previous_end, previous_room_id, at)
+              previous_start, previous_end, previous_room_id, at, actor)
     JOIN {schema}.reservation_history_rooms r ON r.id = e.room_id
     ON CONFLICT (event_id) DO NOTHING
     """

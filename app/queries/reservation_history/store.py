@@ -22,10 +22,11 @@ class HistoryEntry(msgspec.Struct, frozen=True):
     previous_end: datetime | None
     previous_room_id: UUID | None
     at: datetime
+    actor: str | None  # who made the change (the `sub` of the caller); null before it was recorded
 
 
 COLUMNS = """event_id, reservation_id, room_id, room_name, action, start_at, end_at,
-    previous_start, previous_end, previous_room_id, at"""
+    previous_start, previous_end, previous_room_id, at, actor"""
 FIRST_PAGE = f"""
 SELECT {COLUMNS} FROM query.reservation_history WHERE user_id = $1
 ORDER BY at DESC, event_id DESC LIMIT $2

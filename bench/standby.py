@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.infra.db import embedded_server_url  # noqa: E402
 from app.infra.outbox import Position  # noqa: E402
+from tests.helpers import metric_total  # noqa: E402
 from tests.processes import ServerProcess, fresh_database  # noqa: E402
 from tests.standby import standby_of  # noqa: E402
 
@@ -112,9 +113,7 @@ async def measure(server_url: str, database_url: str, writes: int) -> None:
                     results["plain_p"].append(await get(on_primary, n, None))
                     results["plain_s"].append(await get(on_standby, n, None))
                 metrics = (await http.get(f"{on_standby.url}/metrics")).text
-            standby_reads = sum(
-                float(x.rsplit(" ", 1)[1]) for x in metrics.splitlines() if x.startswith("query_standby_reads_total")
-            )
+            standby_reads = metric_total(metrics, "query_standby_reads_total")
             await primary_conn.close()
             await standby_conn.close()
         finally:

@@ -69,16 +69,16 @@ class ViewRead:
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         statement = _with_position(sql, len(args) + 1)
-        if self._fallback is None:
+        fallback = self._fallback
+        failures = fallback.failures if fallback is not None else ()
+        try:
             rows = await self._pool.fetch(statement, *args, self._view)
-        else:
-            try:
-                rows = await self._pool.fetch(statement, *args, self._view)
-            except self._fallback.failures as exc:
-                # The primary has applied at least what the standby had: the read stays
-                # as fresh as asked, only not from the standby.
-                self._fallback.failed(exc)
-                rows = await self._fallback.pool.fetch(statement, *args, self._view)
+        except failures as exc:
+            # The primary has applied at least what the standby had: the read stays as
+            # fresh as asked, only not from the standby.
+            assert fallback is not None
+            fallback.failed(exc)
+            rows = await fallback.pool.fetch(statement, *args, self._view)
         xid, id_, found = rows[0]["view_position__"]
         self.position = ORIGIN if xid is None else Position(xid, id_)
         return rows if found is not None else []

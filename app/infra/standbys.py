@@ -78,10 +78,11 @@ class Standbys:
     def max_lag_s(self) -> float:
         return self.max_lag_ms / 1000
 
-    def choose(self) -> Standby | None:
-        """The least-lagging usable standby, or None: read the primary."""
-        usable = [s for s in self.standbys if s.state(self.max_lag_s) == "up"]
-        return min(usable, key=lambda s: s.lag_s or 0.0, default=None)
+    def choose(self) -> tuple[Standby, Pool] | None:
+        """The least-lagging usable standby and its pool, or None: read the primary."""
+        usable = [s for s in self.standbys if s.state(self.max_lag_s) == "up" and s.pool is not None]
+        best = min(usable, key=lambda s: s.lag_s or 0.0, default=None)
+        return None if best is None or best.pool is None else (best, best.pool)
 
     def lost(self, standby: Standby, exc: BaseException) -> None:
         """A read on `standby` failed: no read goes there until a sample finds it well."""

@@ -17,7 +17,7 @@ import pytest
 from app.http import create_app
 from tests.asgi import running_app
 from tests.conftest import settings_for
-from tests.helpers import add_room, eventually, reserve
+from tests.helpers import add_room, eventually, metric_total, reserve
 from tests.processes import ServerProcess
 from tests.standby import Standby, StandbyUnavailable, standby_of
 
@@ -59,8 +59,7 @@ async def client(database_url: str, standby_url: str) -> AsyncIterator[httpx.Asy
 
 
 async def metric(client: Any, name: str) -> float:
-    text = (await client.get("/metrics")).text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
+    return metric_total((await client.get("/metrics")).text, name)
 
 
 async def test_read_your_writes_through_the_standby(client: Any) -> None:
@@ -150,17 +149,11 @@ async def test_three_processes_behind_one_primary_and_one_standby(database_url: 
                     headers={"X-Min-Position": made.headers["X-Position"]},
                 )
                 assert r.status_code == 200 and len(r.json()["items"]) == n + 1, r.text
+            served = []
             for server in servers:
                 text = (await http.get(f"{server.url}/metrics")).text
                 assert 'query_standby_up{standby="' in text
-            served = [
-                sum(
-                    float(x.rsplit(" ", 1)[1])
-                    for x in (await http.get(f"{s.url}/metrics")).text.splitlines()
-                    if x.startswith("query_standby_reads_total")
-                )
-                for s in servers
-            ]
+                served.append(metric_total(text, "query_standby_reads_total"))
             assert all(count >= 1 for count in served), served
     finally:
         for server in servers:

@@ -52,7 +52,6 @@ class KeySet:
         self._fetched_at = float("-inf")
         self._attempted_at = float("-inf")
         self._lock = anyio.Lock()
-        self.fetches = 0
 
     async def key(self, kid: str | None) -> jwt.PyJWK | None:
         stale = time.monotonic() - self._fetched_at > KEYS_MAX_AGE_S
@@ -78,7 +77,6 @@ class KeySet:
             log.info("token keys fetched from %s: %s", self.url, sorted(str(k) for k in self._keys if k))
 
     async def _fetch(self) -> dict[str, Any]:
-        self.fetches += 1
         timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT_S)
         async with aiohttp.ClientSession(timeout=timeout) as session, session.get(self.url, allow_redirects=False) as answer:
             answer.raise_for_status()

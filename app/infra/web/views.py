@@ -63,14 +63,14 @@ async def read_view(services: Services, view: str, min_position: str | None, wai
                 errors=[{"field": "X-Min-Position", "message": "use a token from X-Position"}],
             ) from None
     standbys = services.standbys
-    standby = standbys.choose() if standbys is not None else None
-    if standbys is not None and standby is not None and standby.pool is not None:
+    chosen = standbys.choose() if standbys is not None else None
+    if standbys is not None and chosen is not None:
+        standby, pool = chosen
         try:
             if target is not None:
-                await _wait(services, standby.pool, view, target, wait, standby=True)
+                await _wait(services, pool, view, target, wait, standby=True)
             standby.reads += 1
-            fallback = Fallback(services.pool, STANDBY_FAILURES, functools.partial(standbys.lost, standby))
-            return ViewRead(standby.pool, view, fallback)
+            return ViewRead(pool, view, Fallback(services.pool, STANDBY_FAILURES, functools.partial(standbys.lost, standby)))
         except STANDBY_FAILURES as exc:
             standbys.lost(standby, exc)
     if target is not None:

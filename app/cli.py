@@ -28,23 +28,20 @@ def _database_url(settings: Settings) -> str:
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     """One process, or `workers` processes on one port: each is a full replica (HTTP and a
     share of the subscriptions, which they divide among themselves by advisory locks)."""
-    import os
-
     import uvicorn
 
     from app.http import create_app
     from app.infra.migrations import upgrade_if_behind
 
-    url = _database_url(settings)
-    upgrade_if_behind(url)
+    upgrade_if_behind(_database_url(settings))
     options: dict[str, object] = dict(
         host=host, port=port, loop="uvloop", http="httptools", log_config=None, access_log=False, lifespan="on"
     )
+    # The settings stay as the operator gave them: an embedded database is found again by
+    # create_app (each worker's too), and is what keeps auth off when nothing was set.
     if workers > 1:
-        os.environ["DATABASE_URL"] = url  # the workers build their app from the environment
         uvicorn.run("app.http:app_from_environment", factory=True, workers=workers, **options)  # type: ignore[arg-type]
         return
-    settings = Settings(**{**{f: getattr(settings, f) for f in settings.__struct_fields__}, "database_url": url})
     uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
 
 

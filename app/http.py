@@ -28,6 +28,7 @@ from app.infra.bus import EventBus
 from app.infra.clock import Clock, SystemClock
 from app.infra.consistency import ViewPositions
 from app.infra.db import create_pool, embedded_server_url
+from app.infra.logs import carry_request_ids
 from app.infra.metrics import Metrics
 from app.infra.migrations import head_revision
 from app.infra.standbys import Standbys
@@ -64,11 +65,12 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     settings.check_auth()
+    carry_request_ids()
     head = head_revision()
+    url = settings.database_url or embedded_server_url(settings.data_dir)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        url = settings.database_url or embedded_server_url(settings.data_dir)
         pool = await create_pool(
             url,
             min_size=settings.pool_min_size,

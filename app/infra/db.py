@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -114,6 +115,7 @@ async def probe(url: str, timeout: float = 10.0) -> None:
     await conn.close()
 
 
+@functools.cache
 def embedded_server_url(data_dir: Path, database: str = APP_DATABASE) -> str:
     """Start (or reuse) the embedded PostgreSQL under `data_dir` and return a URL for `database`.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import sys
 import time
@@ -11,6 +12,27 @@ import msgspec
 
 # Not the record's own data: uvicorn's `color_message` repeats `msg` with ANSI escapes.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "color_message"}
+
+
+# The id of the request being handled (set by the request middleware): every record
+# written while handling it carries it, the access line's and an error's alike.
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+
+_make_record = logging.getLogRecordFactory()
+
+
+def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _make_record(*args, **kwargs)
+    if (current := request_id.get()) is not None:
+        record.request_id = current
+    return record
+
+
+def carry_request_ids() -> None:
+    """Every record made while a request is handled gets its id, whatever handler (ours,
+    a test's) writes it. A record factory rather than a handler's filter for that reason."""
+    logging.setLogRecordFactory(_record_with_request_id)
 
 
 class JsonFormatter(logging.Formatter):

@@ -1,8 +1,9 @@
 """Rules of event listeners. Plain Python: no I/O (addresses are resolved by the caller).
 
-Webhook URLs: http or https, no user info, and a host that is not (and does not resolve
-to) a loopback, private, link-local, multicast or otherwise reserved address, unless the
-operator allows it (`LISTENER_ALLOWED_HOSTS`: host names and CIDRs)."""
+Webhook URLs: http or https, no user info, and a host that is (and resolves to) only
+globally routable addresses, the IPv4 address inside an IPv6 form (mapped, 6to4, Teredo,
+NAT64) included, unless the operator allows it (`LISTENER_ALLOWED_HOSTS`: host names and
+CIDRs)."""
 
 from __future__ import annotations
 
@@ -37,13 +38,43 @@ class Allowed:
 
     def address(self, address: str) -> bool:
         ip = ipaddress.ip_address(address)
-        return any(ip in network for network in self.networks) or _public(ip)
+        inner = _embedded_ipv4(ip)
+        return any(ip in network or (inner is not None and inner in network) for network in self.networks) or _public(ip)
 
 
-def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+# IPv6 forms that carry an IPv4 address in their last 32 bits: NAT64's well-known prefix
+# (RFC 6052) and the deprecated IPv4-compatible addresses.
+_LAST_32_BITS_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
+# Local-use NAT64 (RFC 8215): translates to whatever the operator's network chose.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(ip: IP) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address reaches: IPv4-mapped, 6to4, Teredo (its client),
+    NAT64 or IPv4-compatible; None for an IPv4 address or a plain IPv6 one."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return None
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if any(ip in prefix for prefix in _LAST_32_BITS_IPV4):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def _public(ip: IP) -> bool:
+    """Globally routable (Python's is_global: not private, shared (100.64/10), reserved,
+    loopback, link-local...), not multicast, and so is any IPv4 address it wraps."""
+    inner = _embedded_ipv4(ip)
+    if inner is not None and not _public(inner):
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and (ip.ipv4_mapped is not None or ip in _LOCAL_NAT64):
+        return ip.ipv4_mapped is not None
+    return ip.is_global and not ip.is_multicast
 
 
 def webhook_host(url: str) -> str:

@@ -275,6 +275,8 @@ async def rotate_secret(cmd: RotateSecret, uow: UnitOfWork) -> Secret:
 async def redeliver(cmd: Redeliver, uow: UnitOfWork) -> Accepted:
     await _load(uow, cmd.listener_id)
     if not await store.redeliver(uow.conn, cmd.listener_id, cmd.event_id):
+        if not await store.matched(uow.conn, cmd.listener_id, cmd.event_id):
+            raise NotFound(f"event {cmd.event_id} was never matched by this listener", event_id=str(cmd.event_id))
         raise Conflict(f"event {cmd.event_id} is not a dead letter of this listener", event_id=str(cmd.event_id))
     await uow.conn.execute("SELECT pg_notify('listener_queue', '')")
     return Accepted(cmd.listener_id, cmd.event_id, "pending")

@@ -87,6 +87,12 @@ FROM (SELECT DISTINCT xid, id FROM command.listener_deliveries WHERE listener_id
 WHERE q.listener_id = $1 AND q.status = 'dead' AND (q.xid, q.id) = (d.xid, d.id)
 RETURNING q.xid
 """
+# Whether this listener ever matched the event: it was attempted, or it waits in the queue.
+MATCHED = """
+SELECT EXISTS (SELECT FROM command.listener_deliveries WHERE listener_id = $1 AND event_id = $2)
+    OR EXISTS (SELECT FROM command.listener_queue q JOIN command.outbox o ON (o.xid, o.id) = (q.xid, q.id)
+               WHERE q.listener_id = $1 AND o.event_id = $2)
+"""
 
 
 async def _refused_by_postgres(conn: Connection, sql: str, text: str) -> str | None:
@@ -179,6 +185,10 @@ async def rotate_secret(conn: Connection, listener_id: UUID, secret: str, at: da
 
 async def redeliver(conn: Connection, listener_id: UUID, event_id: UUID) -> bool:
     return await conn.fetchval(REDELIVER, listener_id, event_id) is not None
+
+
+async def matched(conn: Connection, listener_id: UUID, event_id: UUID) -> bool:
+    return bool(await conn.fetchval(MATCHED, listener_id, event_id))
 
 
 # -- reads --------------------------------------------------------------------------------

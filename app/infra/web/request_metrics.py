@@ -11,6 +11,7 @@ import uuid
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.infra.logs import request_id as current_request_id
 from app.infra.web.services import Services
 
 access_log = logging.getLogger("app.access")
@@ -39,9 +40,11 @@ class RequestMetrics:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
+        token = current_request_id.set(request_id)
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            current_request_id.reset(token)
             services: Services = scope["litestar_app"].state.services
             route = str(scope.get("path_template") or "unmatched")
             method = str(scope.get("method", "GET"))

@@ -22,12 +22,33 @@ def test_a_webhook_url_is_http_or_https_with_a_host_and_no_user_info(url: str) -
 
 @pytest.mark.parametrize(
     "address",
-    ["127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "224.0.0.1", "::1", "fe80::1", "::ffff:10.0.0.1", "0.0.0.0"],
+    [
+        *("127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "224.0.0.1", "::1", "fe80::1", "::ffff:10.0.0.1", "0.0.0.0"),
+        *("100.100.100.200", "100.64.0.1", "198.18.0.1", "192.0.2.1", "240.0.0.1", "255.255.255.255"),  # shared, test, reserved
+        "2002:7f00:1::1",  # 6to4 around 127.0.0.1
+        "2002:a9fe:a9fe::1",  # 6to4 around 169.254.169.254
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+        "64:ff9b::7f00:1",  # NAT64 around 127.0.0.1
+        "64:ff9b::6464:64c8",  # NAT64 around 100.100.100.200
+        "64:ff9b:1::a00:1",  # local-use NAT64
+        "::127.0.0.1",  # IPv4-compatible
+        "fc00::1",  # unique local
+        "ff0e::1",  # global-scope multicast
+    ],
 )
 def test_addresses_not_public_are_refused_unless_allowed(address: str) -> None:
     with pytest.raises(Invalid):
         domain.check_addresses("h.example", [address], NOBODY)
     domain.check_addresses("h.example", [address], domain.Allowed.of([address]))
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8", "2002:808:808::1", "64:ff9b::808:808"])
+def test_globally_routable_addresses_pass_wrapped_or_not(address: str) -> None:
+    domain.check_addresses("h.example", [address], NOBODY)
+
+
+def test_an_allowed_network_covers_its_addresses_wrapped_in_ipv6() -> None:
+    domain.check_addresses("h.example", ["::ffff:10.0.0.1", "2002:a00:1::1"], domain.Allowed.of(["10.0.0.0/8"]))
 
 
 def test_one_refused_address_among_several_refuses_the_host_and_a_name_can_be_allowed() -> None:

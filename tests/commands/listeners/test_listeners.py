@@ -103,6 +103,11 @@ async def test_a_dead_letter_lets_later_events_flow_and_comes_back_on_redelivery
         await eventually(lambda: [d["data"]["orderId"] for d in documents(receiver)][-1:] == [first["id"]])
         again = await client.post(f"/listeners/{hook['id']}/deliveries/{dead[0]['event_id']}/redeliver")
         assert again.status_code == 409  # delivered now: no longer a dead letter
+        never = await client.post(f"/listeners/{hook['id']}/deliveries/{uuid4()}/redeliver")
+        assert never.status_code == 404 and never.json()["type"] == "/problems/not-found", never.text
+        other = await register(client, receiver, name="other", event_types=["consumers.consumer_registered"])
+        unmatched = await client.post(f"/listeners/{other['id']}/deliveries/{dead[0]['event_id']}/redeliver")
+        assert unmatched.status_code == 404, unmatched.text  # an event of the log, but not one this listener matched
     assert (await listener(client, hook["id"]))["stats"]["dead_letters"] == 0
 
 

@@ -1,7 +1,9 @@
 # One process: migrate (under an advisory lock, so N containers may start together), then
 # serve HTTP and run this replica's share of the subscriptions.
-#   docker build -t cqrs . && docker run -e DATABASE_URL=postgresql://... -p 8000:8000 cqrs
-# The image has no embedded PostgreSQL: without DATABASE_URL it refuses to start, in one line.
+#   docker build -t cqrs . && docker run -e DATABASE_URL=postgresql://... -e AUTH_JWT_SECRET=... -p 8000:8000 cqrs
+# (README.md's line; compose.yaml adds PostgreSQL and NATS). The image has no embedded
+# PostgreSQL: without DATABASE_URL it refuses to start, in one line, and so it does with
+# DATABASE_URL but no auth setting.
 FROM ghcr.io/astral-sh/uv:0.13.9 AS uv
 
 FROM python:3.11.7-slim-bookworm

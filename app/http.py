@@ -33,6 +33,7 @@ from app.infra.metrics import Metrics
 from app.infra.migrations import head_revision
 from app.infra.standbys import Standbys
 from app.infra.subscriptions import SubscriptionHost
+from app.infra.web import api_page
 from app.infra.web.access import admit, provide_caller, public
 from app.infra.web.openapi import OpenAPIDocument
 from app.infra.web.problems import EXCEPTION_HANDLERS
@@ -127,6 +128,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             *available_restaurants.routes,
             *listeners_commands.routes,
             *operations.routes,
+            *api_page.routes,
         ],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),

@@ -1,7 +1,7 @@
 """The OpenAPI document tells the truth: every operation with a stable id, a description,
 its success headers and every error as application/problem+json; the limits declared on
-the commands' fields are in the request schemas; and it is served without a page that
-loads scripts from elsewhere."""
+the commands' fields are in the request schemas; and the page that shows it loads nothing
+from elsewhere."""
 
 from __future__ import annotations
 
@@ -39,6 +39,21 @@ async def test_the_schema_is_json_that_works_offline(client: Any) -> None:
         assert response.headers["content-type"].startswith("application/vnd.oai.openapi+json")
         assert response.json()["openapi"].startswith("3.1")
         assert "<script" not in response.text
+
+
+async def test_the_api_page_loads_only_what_the_app_serves(client: Any) -> None:
+    import re
+
+    page = await client.get("/schema/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"].startswith("default-src 'none'; script-src 'self'")
+    links = re.findall(r'(?:src|href|url:)\s*=?\s*"([^"]+)"', page.text)
+    assert links and all(link.startswith("/schema/") for link in links), links
+    for link in links:
+        asset = await client.get(link)
+        assert asset.status_code == 200, link
+    assert "SwaggerUIBundle" in (await client.get("/schema/assets/swagger-ui-bundle.js")).text
+    assert (await client.get("/schema/assets/../../app/config.py")).status_code == 404
 
 
 def test_every_operation_has_a_stable_id_a_summary_and_a_description(document: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ test module gets its own copy of it, so modules are isolated and can run in para
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -125,6 +126,23 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 async def client(database_url: str, nats_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with running_app(create_app(settings_for(database_url, pool_max_size=20, nats_url=nats_url))) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def production_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What the Dockerfile installs (`uv sync --no-default-groups`), in a virtualenv of its own."""
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not on PATH")
+    env_dir = tmp_path_factory.mktemp("prod") / "venv"
+    subprocess.run(
+        [uv, "sync", "--frozen", "--no-default-groups", "--quiet"],
+        cwd=ROOT,
+        env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(env_dir)},
+        check=True,
+        timeout=300,
+    )
+    return env_dir
 
 
 @pytest.fixture

@@ -271,7 +271,14 @@ async def test_every_endpoint_for_every_role(world: World, pool: Pool) -> None:
 
 async def test_public_endpoints_need_no_token(world: World) -> None:
     anonymous = Caller(world.admin.client, None)
-    for path in ("/health/live", "/health/ready", "/metrics", "/schema/openapi.json", "/schema/docs", "/schema/assets/swagger-ui.css"):
+    for path in (
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+        "/schema/openapi.json",
+        "/schema/docs",
+        "/schema/assets/swagger-ui.css",
+    ):
         assert (await anonymous.get(path)).status_code == 200, path
 
 

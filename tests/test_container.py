@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -18,22 +17,6 @@ import pytest
 from tests.processes import ROOT, free_port
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
-
-
-@pytest.fixture(scope="module")
-def production_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.skip("uv is not on PATH")
-    env_dir = tmp_path_factory.mktemp("prod") / "venv"
-    subprocess.run(
-        [uv, "sync", "--frozen", "--no-default-groups", "--quiet"],
-        cwd=ROOT,
-        env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(env_dir)},
-        check=True,
-        timeout=300,
-    )
-    return env_dir
 
 
 def test_the_production_environment_has_no_embedded_postgresql(production_env: Path) -> None:

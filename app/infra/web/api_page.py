@@ -9,11 +9,13 @@ from typing import Any
 
 from litestar import Request, Response, Router, get
 from litestar.static_files import create_static_files_router
-from swagger_ui_bundle import swagger_ui_path
+from litestar.types import ControllerRouterHandler
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from app.infra.web.access import public
 
 ASSETS = "/schema/assets"
+TITLE = "Rooms and food ordering (CQRS monolith)"
 _POLICY = (
     "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -45,7 +47,7 @@ window.ui = SwaggerUIBundle({{
 @get("/schema/docs", opt=public(), include_in_schema=False, sync_to_thread=False)
 def api_page(request: Request[Any, Any, Any]) -> Response[bytes]:
     root = request.scope.get("root_path", "")
-    page = _PAGE.format(title=request.app.openapi_config.title, assets=f"{root}{ASSETS}", document=f"{root}/schema/openapi.json")
+    page = _PAGE.format(title=TITLE, assets=f"{root}{ASSETS}", document=f"{root}/schema/openapi.json")
     return Response(page.encode(), media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": _POLICY})
 
 
@@ -54,4 +56,4 @@ def assets_router() -> Router:
     return create_static_files_router(path=ASSETS, directories=[swagger_ui_path], opt=public(), include_in_schema=False)
 
 
-routes = [api_page, assets_router()]
+routes: list[ControllerRouterHandler] = [api_page, assets_router()]

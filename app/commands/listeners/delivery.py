@@ -274,16 +274,28 @@ class Deliveries:
                     return
         except Exception as exc:
             log.error("listener %s: cannot deliver: %s", listener_id, exc)
+            await anyio.sleep(self.standby_retry_s)  # not at once again: the cause may still be there
         finally:
             self.in_flight.discard(listener_id)
             self.wakeup.set()
 
     async def _attempt(self, client: aiohttp.ClientSession, target: dict[str, Any], head: asyncpg.Record, body: bytes) -> Attempt:
+        """Any failure is a failed attempt, recorded and retried on the schedule: whatever a
+        target's answer or a stored listener's settings raise (not only network errors)."""
         started = time.perf_counter()
 
         def took() -> float:
             return round((time.perf_counter() - started) * 1000, 3)
 
+        try:
+            return await self._send(client, target, head, body, took)
+        except Exception as exc:
+            log.warning("listener %s: attempt failed unexpectedly: %r", head["listener_id"], exc)
+            return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:EXCERPT], took())
+
+    async def _send(
+        self, client: aiohttp.ClientSession, target: dict[str, Any], head: asyncpg.Record, body: bytes, took: Callable[[], float]
+    ) -> Attempt:
         if target["kind"] == "nats":
             return await self._publish(target["subject"], head, body, took)
         try:
@@ -293,7 +305,7 @@ class Deliveries:
         message_id = str(head["event_id"])
         timestamp = int(time.time())
         headers = {
-            **(target.get("headers") or {}),
+            **domain.own_headers(target.get("headers") or {}),
             "content-type": "application/json",
             "webhook-id": message_id,
             "webhook-timestamp": str(timestamp),
@@ -323,6 +335,8 @@ class Deliveries:
     async def _publish(self, subject: str, head: asyncpg.Record, body: bytes, took: Callable[[], float]) -> Attempt:
         """To JetStream, with `Nats-Msg-Id` (the stream's duplicate window drops a redelivery);
         success is the stream's acknowledgement."""
+        if not domain.NATS_SUBJECT.match(subject):  # stored before such subjects were refused
+            return Attempt(False, None, f"subject {subject!r} is not one a listener may publish to", took())
         try:
             if self._nats is None or self._nats.is_closed:
                 self._nats = await nats.connect(self.nats_url, connect_timeout=self.timeout_s, allow_reconnect=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import random
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -17,6 +18,20 @@ from urllib.parse import urlsplit
 from app.errors import invalid
 
 SECRET_PREFIX = "whsec_"
+
+# A NATS subject a listener may publish to: plain tokens. Not the broker's own API (`$JS.`,
+# `$SYS.`, `$KV.`: every `$` subject), not a wildcard (`*`, `>`), not a client's reply inbox.
+NATS_SUBJECT = re.compile(r"^(?!_INBOX\.)[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+
+# Headers a listener may not set: they frame the request (a Host sent as-is to a host
+# allowed by name, a length or encoding that contradicts the body) or are the signature's.
+RESERVED_HEADERS = frozenset(
+    {
+        *("host", "content-length", "transfer-encoding", "connection", "expect", "keep-alive", "upgrade", "te"),
+        *("trailer", "proxy-authorization", "proxy-connection", "content-type", "content-encoding"),
+        *("webhook-id", "webhook-timestamp", "webhook-signature"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -104,6 +119,20 @@ def check_addresses(host: str, addresses: Sequence[str], allowed: Allowed) -> No
     refused = [a for a in addresses if not allowed.address(a)]
     if refused:
         raise invalid("target.url", f"{host} is or resolves to an address not allowed ({refused[0]})")
+
+
+def check_headers(headers: Mapping[str, str]) -> None:
+    reserved = sorted(name for name in headers if name.lower() in RESERVED_HEADERS)
+    if reserved:
+        raise invalid("target.headers", f"{', '.join(reserved)} may not be set: the delivery sets it")
+    if len({name.lower() for name in headers}) < len(headers):
+        raise invalid("target.headers", "a header is named twice")
+
+
+def own_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A stored listener's headers without the reserved ones (a listener registered before
+    they were refused keeps working, without them)."""
+    return {name: value for name, value in headers.items() if name.lower() not in RESERVED_HEADERS}
 
 
 def check_window(starts_at: datetime, ends_at: datetime | None) -> None:

@@ -37,7 +37,7 @@ class WebhookTarget(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag
 
 
 class NatsTarget(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag="nats", tag_field="kind"):
-    subject: Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$*>-]+)*$")]
+    subject: Annotated[str, Meta(min_length=1, max_length=200, pattern=domain.NATS_SUBJECT.pattern)]
 
 
 Filter = Annotated[str, text(2000, examples=['$.total.double() > 100 && $.restaurant_name == "Pizza"'])]
@@ -191,6 +191,7 @@ async def register_listener(cmd: RegisterListener, uow: UnitOfWork) -> Registere
     starts_at = cmd.starts_at or now
     domain.check_window(starts_at, cmd.ends_at)
     if isinstance(cmd.target, WebhookTarget):
+        domain.check_headers(cmd.target.headers or {})
         await checked_address(cmd.target.url, domain.Allowed.of(uow.settings.listener_allowed_hosts))
     await _check_paths(uow, cmd.filter, cmd.fields)
     listener_id = uuid7()

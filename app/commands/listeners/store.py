@@ -23,7 +23,13 @@ FANOUT = "listeners"
 # answers true or false, where a mere path answers "single boolean result is expected");
 # a field must parse as a path. A filter may also name who acted, `$actor` (`$actor.sub`,
 # `$actor.roles`: the metadata the command recorded; null for the saga's own steps).
-CHECK_FILTER = """SELECT jsonb_path_match('{}'::jsonb, $1::jsonpath, '{"actor": {"sub": "", "roles": []}}')"""
+# The check passes exactly the variables the filter will get when matched (see
+# filter_uses_actor in migration 0007): a variable spelled another way (`$"\u0061ctor"`)
+# is then refused here instead of failing at every event.
+CHECK_FILTER = """
+SELECT jsonb_path_match('{}'::jsonb, $1::jsonpath,
+    CASE WHEN $1 LIKE '%$actor%' OR $1 LIKE '%$"actor"%' THEN '{"actor": {"sub": "", "roles": []}}' ELSE '{}' END::jsonb)
+"""
 CHECK_PATH = "SELECT jsonb_path_query_first('{}'::jsonb, $1::jsonpath, '{}', true)"
 
 # The batch (first..last, in the log's order) matched against every listener at once. The
@@ -44,6 +50,19 @@ WHERE NOT l.deleted AND NOT l.disabled
   AND (l.filter_path IS NULL
        OR jsonb_path_match(o.payload, l.filter_path, CASE WHEN l.filter_uses_actor THEN o.vars ELSE '{}' END, true))
 ON CONFLICT DO NOTHING
+"""
+# A filter that still cannot run on an event (PostgreSQL raises where `silent` does not
+# reach) fails the batch statement; the fan-out then matches that event listener by listener
+# and records the failure in the deliveries log of the listener whose filter raised.
+MATCH_ONE = MATCH_BATCH.replace("WHERE NOT l.deleted", "WHERE l.id = $5 AND NOT l.deleted")
+CANDIDATES = """
+SELECT l.id FROM command.listeners l JOIN command.outbox o ON o.type = ANY (l.event_types)
+WHERE (o.xid, o.id) = ($1, $2) AND NOT l.deleted AND NOT l.disabled ORDER BY l.id
+"""
+FILTER_FAILED = """
+WITH counted AS (UPDATE command.listeners SET failed_attempts = failed_attempts + 1 WHERE id = $1)
+INSERT INTO command.listener_deliveries (listener_id, event_id, type, xid, id, attempt, status, error, duration_ms, at)
+SELECT $1, o.event_id, o.type, o.xid, o.id, 0, 'failed', $4, 0, now() FROM command.outbox o WHERE (o.xid, o.id) = ($2, $3)
 """
 # One listener's matches up to where the fan-out has come (a backfill, or a new filter).
 MATCH_HISTORY = """

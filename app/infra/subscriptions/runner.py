@@ -143,7 +143,7 @@ class Runner:
         attempt = 0
         while True:
             try:
-                await self._apply([envelope])
+                await self._apply([envelope], one_statement=False)
                 if self.stats.state is State.STALLED:
                     log.info("subscription %s recovered at %s", sub.name, envelope.position.token())
                 self.stats.state = State.RUNNING
@@ -182,10 +182,12 @@ class Runner:
                 raise UndecodableEvent(envelope)
         return [again.get(e.position, e) for e in batch]
 
-    async def _apply(self, batch: Sequence[Envelope]) -> None:
+    async def _apply(self, batch: Sequence[Envelope], one_statement: bool = True) -> None:
+        """`one_statement=False` (an event retried alone) takes the handler's own path, in a
+        transaction, where a subscription can contain a failure (the listeners' fan-out does)."""
         sub = self.subscription
         batch = await self._decoded(batch)
-        write = sub.one_statement(sub.schema, batch) if sub.one_statement is not None else None
+        write = sub.one_statement(sub.schema, batch) if sub.one_statement is not None and one_statement else None
         appended: set[str] = set()
         if write is not None:
             applied = await apply_as_one_statement(

@@ -76,6 +76,7 @@ async def test_a_stored_filter_that_cannot_run_fails_its_own_listener_not_the_ot
     failed = await attempts(client, broken["id"])
     assert len(failed) == 2 and all(a["status"] == "failed" and "could not find jsonpath variable" in a["error"] for a in failed)
     assert (await listener(client, broken["id"]))["stats"]["failed_attempts"] == 2
+    assert (await listener(client, healthy["id"]))["stats"]["failed_attempts"] == 0
     ready = await client.get("/health/ready")
     assert ready.status_code == 200, ready.text
 

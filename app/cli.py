@@ -32,10 +32,11 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     from app.http import create_app
     from app.infra.migrations import upgrade_if_behind
+    from app.infra.web.http_protocol import HeadLimitedProtocol
 
     upgrade_if_behind(_database_url(settings))
     options: dict[str, object] = dict(
-        host=host, port=port, loop="uvloop", http="httptools", log_config=None, access_log=False, lifespan="on"
+        host=host, port=port, loop="uvloop", http=HeadLimitedProtocol, log_config=None, access_log=False, lifespan="on"
     )
     # The settings stay as the operator gave them: an embedded database is found again by
     # create_app (each worker's too), and is what keeps auth off when nothing was set.

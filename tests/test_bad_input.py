@@ -159,7 +159,7 @@ CASES: list[tuple[Any, ...]] = [
     ("listener-change-bad-filter", "PATCH", "/listeners/{listener}", {"filter": "nonsense"}, 422),
     ("listener-delete-unknown", "DELETE", f"/listeners/{UNKNOWN}", None, 404),
     ("listener-rotate-unknown", "POST", f"/listeners/{UNKNOWN}/rotate-secret", None, 404),
-    ("listener-redeliver-not-dead", "POST", f"/listeners/{{listener}}/deliveries/{UNKNOWN}/redeliver", None, 409),
+    ("listener-redeliver-never-matched", "POST", f"/listeners/{{listener}}/deliveries/{UNKNOWN}/redeliver", None, 404),
     ("listener-read-unknown", "GET", f"/listeners/{UNKNOWN}", None, 404),
     ("deliveries-bad-status", "GET", "/listeners/{listener}/deliveries?status=lost", None, 400),
     ("deliveries-bad-cursor", "GET", "/listeners/{listener}/deliveries?cursor=xyz", None, 400),

@@ -30,6 +30,7 @@ KINDS: dict[int, tuple[str, str]] = {
     412: ("position-not-reached", "Consistency position not reached"),
     413: ("body-too-large", "Request body too large"),
     422: ("validation", "Unprocessable content"),
+    431: ("headers-too-large", "Request header fields too large"),
     500: ("internal", "Internal server error"),
     503: ("unavailable", "Service unavailable"),
 }
@@ -52,6 +53,13 @@ def problem_body(status: int, detail: str, instance: str | None = None, **extra:
         body["instance"] = instance
     body.update(extra)
     return body
+
+
+def head_too_large_response(limit: int) -> bytes:
+    """A whole HTTP/1.1 431 answer, for the protocol layer to write before any request exists."""
+    body = msgspec.json.encode(problem_body(431, f"the request's line and headers are larger than {limit} bytes"))
+    head = f"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: {PROBLEM_JSON}\r\n"
+    return head.encode() + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode() + body
 
 
 def refusal_status(kind: type[Refusal]) -> int:

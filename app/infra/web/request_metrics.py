@@ -8,10 +8,12 @@ import logging
 import time
 import uuid
 
+import msgspec
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 from app.infra.logs import request_id as current_request_id
+from app.infra.web.problems import PROBLEM_JSON, problem_body
 from app.infra.web.services import Services
 
 access_log = logging.getLogger("app.access")
@@ -32,6 +34,7 @@ class RequestMetrics:
         started = time.perf_counter()
         status_code = 500
         request_id = _request_id(scope)
+        app = self.app if _header_bytes(scope) <= MAX_HEADER_BYTES else _headers_too_large
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status_code
@@ -42,7 +45,7 @@ class RequestMetrics:
 
         token = current_request_id.set(request_id)
         try:
-            await self.app(scope, receive, send_wrapper)
+            await app(scope, receive, send_wrapper)
         finally:
             current_request_id.reset(token)
             services: Services = scope["litestar_app"].state.services
@@ -58,6 +61,26 @@ class RequestMetrics:
                 elapsed * 1000,
                 extra={"request_id": request_id, "route": route, "status": status_code, "duration_ms": round(elapsed * 1000, 2)},
             )
+
+
+# All of a request's header names and values together; past this, 431 before anything
+# (the guard, a token's parsing) reads them.
+MAX_HEADER_BYTES = 16 * 1024
+_too_large = msgspec.json.encode(
+    problem_body(431, f"the request's headers are larger than {MAX_HEADER_BYTES} bytes together")
+)
+
+
+def _header_bytes(scope: Scope) -> int:
+    return sum(len(name) + len(value) for name, value in scope.get("headers", ()))
+
+
+async def _headers_too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(_too_large)).encode())]
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": 431, "headers": headers}
+    body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": _too_large, "more_body": False}
+    await send(start)
+    await send(body)
 
 
 # A new request id is this process's random prefix and a counter: unique across replicas and

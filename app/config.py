@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -26,6 +28,7 @@ class Settings(msgspec.Struct, frozen=True):
     log_format: str = "auto"  # json | text | auto (text on a terminal)
     run_subscriptions: bool = True
     idle_in_transaction_timeout_ms: int = 10_000
+    statement_timeout_ms: int = 30_000
     standby_retry_s: float = 1.0
     workers: int = 1
     # Event listeners: hosts and CIDRs webhooks may reach although they are (or resolve to)
@@ -78,6 +81,7 @@ _ENV: dict[str, tuple[str, type]] = {
     "LOG_FORMAT": ("log_format", str),
     "RUN_SUBSCRIPTIONS": ("run_subscriptions", bool),
     "IDLE_IN_TRANSACTION_TIMEOUT_MS": ("idle_in_transaction_timeout_ms", int),
+    "STATEMENT_TIMEOUT_MS": ("statement_timeout_ms", int),
     "STANDBY_RETRY_S": ("standby_retry_s", float),
     "WORKERS": ("workers", int),
     "LISTENER_ALLOWED_HOSTS": ("listener_allowed_hosts", list),
@@ -120,6 +124,20 @@ def _parse(name: str, raw: str, kind: type) -> object:
         raise SettingsError(f"{name}={raw!r}: expected {kind.__name__}") from None
 
 
+def _https_or_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     values: dict[str, object] = {}
@@ -140,10 +158,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(f"LISTENER_TIMEOUT_S={settings.listener_timeout_s}: must be > 0 and <= 300")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"LOG_LEVEL={settings.log_level!r}: expected DEBUG/INFO/WARNING/ERROR")
+    if settings.statement_timeout_ms < 0:
+        raise SettingsError(f"STATEMENT_TIMEOUT_MS={settings.statement_timeout_ms}: must be >= 0 (0: no limit)")
     if settings.query_max_lag_ms < 0:
         raise SettingsError(f"QUERY_MAX_LAG_MS={settings.query_max_lag_ms}: must be >= 0")
     if settings.auth_jwt_secret is not None and len(settings.auth_jwt_secret.encode()) < MIN_SECRET_BYTES:
         raise SettingsError(f"AUTH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
-    if settings.auth_jwks_url is not None and not settings.auth_jwks_url.startswith(("https://", "http://")):
-        raise SettingsError(f"AUTH_JWKS_URL={settings.auth_jwks_url!r}: expected an http(s) URL")
+    if settings.auth_jwks_url is not None and not _https_or_loopback(settings.auth_jwks_url):
+        raise SettingsError(
+            f"AUTH_JWKS_URL={settings.auth_jwks_url!r}: expected an https URL (http only to this machine: "
+            "whoever can change the keys on the way can sign any token)"
+        )
     return settings

@@ -77,6 +77,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms,
+            statement_timeout_ms=settings.statement_timeout_ms,
         )
         bus = EventBus()
         positions = ViewPositions(poke=bus.poke)
@@ -94,7 +95,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(bus.run_bridge, url)
                 if settings.query_database_urls:
-                    services.standbys = Standbys(settings.query_database_urls, settings.query_max_lag_ms)
+                    services.standbys = Standbys(
+                        settings.query_database_urls,
+                        settings.query_max_lag_ms,
+                        statement_timeout_ms=settings.statement_timeout_ms,
+                    )
                     await services.standbys.sample(pool)  # the first choice is an informed one
                     tg.start_soon(services.standbys.run, pool)
                 if settings.run_subscriptions:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import MediaType, Response, get
+from litestar import MediaType, Request, Response, get
 
 from app import subscribers
 from app.commands.listeners import store as listeners
@@ -12,7 +12,7 @@ from app.infra import status
 from app.infra.metrics import labels
 from app.infra.migrations import current_revision
 from app.infra.standbys import Standbys
-from app.infra.web.access import public
+from app.infra.web.access import an_admin, public
 from app.infra.web.openapi import plain_read
 from app.infra.web.services import ServicesDep, Timed
 
@@ -37,22 +37,26 @@ async def live() -> dict[str, str]:
     "/health/ready",
     tags=["operations"],
     summary="Database reachable, migrations at head, no stalled subscription",
-    description="503 with the same document while any check fails.",
+    description=(
+        "503 with the same document while any check fails. Error texts (a stalled subscription's "
+        "`last_error`, a standby's `error`) are shown to admins only: anyone else sees which check failed."
+    ),
     operation_id="ready",
     opt={**plain_read(also={503: "Not ready: the same document, saying which check failed"}), **public()},
 )
-async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
+async def ready(services: ServicesDep, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    admin = await an_admin(request)
     checks: dict[str, Any] = {}
     try:
         async with services.pool.acquire(timeout=2) as conn:
             revision = await current_revision(conn)
             checks["migrations"] = {"current": revision, "head": services.head_revision}
             stalled = await conn.fetch(STALLED)
-        checks["stalled_subscriptions"] = [dict(r) for r in stalled]
+        checks["stalled_subscriptions"] = [dict(r) if admin else {"name": r["name"]} for r in stalled]
         ok = revision == services.head_revision and not stalled
         checks["database"] = "ok"
     except Exception as exc:
-        checks["database"] = f"unreachable: {type(exc).__name__}"
+        checks["database"] = f"unreachable: {type(exc).__name__}" if admin else "unreachable"
         ok = False
     if services.standbys is not None:
         # Informative only: without a usable standby the views are read on the primary.
@@ -61,7 +65,7 @@ async def ready(services: ServicesDep) -> Response[dict[str, Any]]:
                 "name": s.name,
                 "state": s.state(services.standbys.max_lag_s),
                 "lag_ms": None if s.lag_s is None else round(s.lag_s * 1000),
-                "error": s.error,
+                **({"error": s.error} if admin else {}),
             }
             for s in services.standbys.standbys
         ]
@@ -99,7 +103,8 @@ def listener_lines(rows: list[Any], deliveries: Timed | None) -> str:
     out: list[str] = []
     for name, kind, help_text, column in gauges:
         out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-        out += [f"{name}{labels(listener=str(r['id']), name=r['name'])} {int(r[column])}" for r in rows]
+        # By id alone: a listener's name is its registrant's text, and /metrics is public.
+        out += [f"{name}{labels(listener=str(r['id']))} {int(r[column])}" for r in rows]
     if deliveries is not None:
         out += [
             "# HELP listener_delivery_latency_seconds From an event's commit to its delivery's acknowledgement (this process).",

@@ -41,7 +41,9 @@ def raw_request(port: int, header: bytes) -> bytes:
 
 def test_a_22_mb_authorization_header_is_cut_off_and_others_are_served_meanwhile(server: ServerProcess) -> None:
     answered: list[bytes] = []
-    sender = threading.Thread(target=lambda: answered.append(raw_request(server.port, b"Authorization: Bearer " + b"a" * 22_000_000)))
+    sender = threading.Thread(
+        target=lambda: answered.append(raw_request(server.port, b"Authorization: Bearer " + b"a" * 22_000_000))
+    )
     sender.start()
     while sender.is_alive():
         assert httpx.get(f"{server.url}/health/live", timeout=10).status_code == 200

@@ -139,11 +139,13 @@ def embedded_server_url(data_dir: Path, database: str = APP_DATABASE) -> str:
     return str(server.get_uri(database))
 
 
-def server_settings(idle_in_transaction_timeout_ms: int) -> dict[str, str]:
+def server_settings(idle_in_transaction_timeout_ms: int, statement_timeout_ms: int = 0) -> dict[str, str]:
     # A writer idle inside a transaction holds back every outbox reader (its xid
-    # stays below the snapshot xmin), so such sessions are cut off.
+    # stays below the snapshot xmin), so such sessions are cut off; a statement past
+    # statement_timeout_ms (0: none) is cancelled, so no request holds a connection for long.
     return {
         "idle_in_transaction_session_timeout": str(idle_in_transaction_timeout_ms),
+        "statement_timeout": str(statement_timeout_ms),
         "application_name": "cqrs-app",
     }
 
@@ -170,6 +172,7 @@ async def create_pool(
     min_size: int = 2,
     max_size: int = 10,
     idle_in_transaction_timeout_ms: int = 10_000,
+    statement_timeout_ms: int = 0,
     connect_timeout_s: float = 60.0,
 ) -> Pool:
     pool = await FairPool(
@@ -179,7 +182,7 @@ async def create_pool(
         max_size=max_size,
         init=_init_connection,
         reset=_no_session_state_to_reset,
-        server_settings=server_settings(idle_in_transaction_timeout_ms),
+        server_settings=server_settings(idle_in_transaction_timeout_ms, statement_timeout_ms),
         # asyncpg.create_pool's defaults, which Pool itself does not have:
         max_queries=50_000,
         max_inactive_connection_lifetime=300.0,

@@ -18,11 +18,12 @@ import collections
 import logging
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import anyio
 import asyncpg
 
-from app.infra.db import Pool, create_pool, redacted
+from app.infra.db import Pool, create_pool
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,15 @@ STANDBY_FAILURES: tuple[type[BaseException], ...] = (
     asyncpg.TransactionRollbackError,  # 40001 and 40P01: "canceling statement due to conflict with recovery"
     asyncpg.OperatorInterventionError,  # shutting down, starting up
 )
+
+
+def standby_name(url: str) -> str:
+    """How a standby is shown (/health/ready, /metrics, logs): host, port and database, and
+    nothing of the credentials, wherever the URL carries them (user info or parameters)."""
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{parts.port or 5432}{parts.path or '/'}"
 
 
 @dataclass
@@ -66,13 +76,14 @@ class Standbys:
     urls: tuple[str, ...]
     max_lag_ms: int
     pool_size: int = 4
+    statement_timeout_ms: int = 0
     standbys: list[Standby] = field(init=False)
     primary_reads: int = 0
     # (monotonic time, primary WAL position) of the recent samples, oldest first
     _samples: collections.deque[tuple[float, int]] = field(init=False, default_factory=collections.deque)
 
     def __post_init__(self) -> None:
-        self.standbys = [Standby(url, redacted(url)) for url in self.urls]
+        self.standbys = [Standby(url, standby_name(url)) for url in self.urls]
 
     @property
     def max_lag_s(self) -> float:
@@ -121,7 +132,11 @@ class Standbys:
             with anyio.fail_after(CONNECT_TIMEOUT_S):
                 if standby.pool is None:
                     standby.pool = await create_pool(
-                        standby.url, min_size=1, max_size=self.pool_size, connect_timeout_s=CONNECT_TIMEOUT_S
+                        standby.url,
+                        min_size=1,
+                        max_size=self.pool_size,
+                        statement_timeout_ms=self.statement_timeout_ms,
+                        connect_timeout_s=CONNECT_TIMEOUT_S,
                     )
                 row = await standby.pool.fetchrow(STANDBY_LSN)
             assert row is not None

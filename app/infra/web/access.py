@@ -15,7 +15,7 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
-from app.infra.auth import ANYONE, Principal, Role
+from app.infra.auth import ANYONE, Principal, Role, Unauthenticated
 from app.infra.web.problems import Problem
 from app.infra.web.services import Services
 
@@ -55,6 +55,19 @@ async def admit(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRou
         names = ", ".join(sorted({"admin", *allowed}))
         raise Forbidden(f"this endpoint is for: {names}")
     connection.scope["user"] = principal
+
+
+async def an_admin(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """On a public route: whether the caller proved to be an admin (auth off: everyone is).
+    A missing or refused token is no error there, just not an admin."""
+    services: Services = connection.app.state.services
+    if services.tokens is None:
+        return True
+    try:
+        principal = await services.tokens.principal(connection.headers.get("authorization"))
+    except Unauthenticated:
+        return False
+    return principal.sees_all
 
 
 def caller(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -7,6 +7,7 @@ import logging
 import re
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -165,6 +166,13 @@ def on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[byt
     return _answer(exc.status_code, problem_body(exc.status_code, exc.detail, request.url.path), exc.headers)
 
 
+def on_statement_timeout(request: Request[Any, Any, Any], _: asyncpg.QueryCanceledError) -> Response[bytes]:
+    """A statement cancelled by STATEMENT_TIMEOUT_MS: its transaction rolled back, nothing acknowledged."""
+    log.warning("a statement took longer than STATEMENT_TIMEOUT_MS on %s %s", request.method, request.url.path)
+    detail = "the database took too long to answer; nothing was changed, try again"
+    return _answer(503, problem_body(503, detail, request.url.path), {"Retry-After": "1"})
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _answer(500, problem_body(500, "the server failed; nothing was acknowledged", request.url.path))
@@ -177,5 +185,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     StoredProblem: on_stored_problem,
     ValidationException: on_validation,
     HTTPException: on_http,
+    asyncpg.QueryCanceledError: on_statement_timeout,
     Exception: on_unexpected,
 }

@@ -66,9 +66,7 @@ class RequestMetrics:
 # All of a request's header names and values together; past this, 431 before anything
 # (the guard, a token's parsing) reads them.
 MAX_HEADER_BYTES = 16 * 1024
-_too_large = msgspec.json.encode(
-    problem_body(431, f"the request's headers are larger than {MAX_HEADER_BYTES} bytes together")
-)
+_too_large = msgspec.json.encode(problem_body(431, f"the request's headers are larger than {MAX_HEADER_BYTES} bytes together"))
 
 
 def _header_bytes(scope: Scope) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -107,34 +108,36 @@ async def test_a_nats_reply_that_is_not_an_acknowledgement_and_a_stored_api_subj
 ) -> None:
     import nats
 
+    run = uuid4().hex[:8]
+    stream, plain_subject = f"SAFETY_{run.upper()}", f"safety.{run}.plain"
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
-        await js.add_stream(name="SAFETY_KEEP", subjects=["safety.keep"])
-        await js.publish("safety.keep", b"kept")
+        await js.add_stream(name=stream, subjects=[f"safety.{run}.keep"])
+        await js.publish(f"safety.{run}.keep", b"kept")
         replies: list[bytes] = []
 
         async def not_an_ack(msg: Any) -> None:  # a plain subscriber, not a stream
             replies.append(msg.data)
             await msg.respond(b"hello")
 
-        await nc.subscribe("safety.plain", cb=not_an_ack)
-        body = {"event_types": ["orders.order_placed"], "target": {"kind": "nats", "subject": "safety.plain"}}
+        await nc.subscribe(plain_subject, cb=not_an_ack)
+        body = {"event_types": ["orders.order_placed"], "target": {"kind": "nats", "subject": plain_subject}}
         plain = (await client.post("/listeners", json={"name": "plain", **body})).json()
         purger = (await client.post("/listeners", json={"name": "purger", **body})).json()
         await pool.execute(
             "UPDATE command.listeners SET target = $2 WHERE id = $1",
             purger["id"],
-            json.dumps({"kind": "nats", "subject": "$JS.API.STREAM.PURGE.SAFETY_KEEP"}),
+            json.dumps({"kind": "nats", "subject": f"$JS.API.STREAM.PURGE.{stream}"}),
         )
         ada, shop = await consumer(client, "Ack Ada"), await restaurant(client, "Ack Pizza")
         await place(client, ada, shop["id"], [("marg", 1)])
         await eventually(lambda: _dead_letters(client, plain["id"]), timeout=10)
         await eventually(lambda: _dead_letters(client, purger["id"]), timeout=10)
         assert len(replies) == 4  # one a scheduled attempt, not a spin
-        assert (await js.stream_info("SAFETY_KEEP")).state.messages == 1  # never purged
+        assert (await js.stream_info(stream)).state.messages == 1  # never purged
         refused = await attempts(client, purger["id"])
         assert "is not one a listener may publish to" in refused[0]["error"]
-        await js.delete_stream("SAFETY_KEEP")
+        await js.delete_stream(stream)
     finally:
         await nc.close()

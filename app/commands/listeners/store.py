@@ -28,7 +28,8 @@ FANOUT = "listeners"
 # is then refused here instead of failing at every event.
 CHECK_FILTER = """
 SELECT jsonb_path_match('{}'::jsonb, $1::text::jsonpath,
-    CASE WHEN $1::text LIKE '%$actor%' OR $1::text LIKE '%$"actor"%' THEN '{"actor": {"sub": "", "roles": []}}' ELSE '{}' END::jsonb)
+    CASE WHEN $1::text LIKE '%$actor%' OR $1::text LIKE '%$"actor"%'
+         THEN '{"actor": {"sub": "", "roles": []}}' ELSE '{}' END::jsonb)
 """
 CHECK_PATH = "SELECT jsonb_path_query_first('{}'::jsonb, $1::jsonpath, '{}', true)"
 

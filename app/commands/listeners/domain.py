@@ -106,6 +106,10 @@ def webhook_host(url: str) -> str:
         raise invalid("target.url", "no user info in the URL")
     if not host:
         raise invalid("target.url", "a host is required")
+    try:
+        host.encode("idna")  # as the resolver will: labels of 1-63 characters
+    except UnicodeError:
+        raise invalid("target.url", "the host is not a valid domain name") from None
     return host.lower().rstrip(".")
 
 

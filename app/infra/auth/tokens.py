@@ -88,6 +88,7 @@ class KeySet:
 
 # A token with a few claims and an RS256 signature is about 1 KiB; nothing is parsed past this.
 MAX_TOKEN_CHARS = 8192
+MAX_SUB_CHARS = 200
 
 
 class Tokens:
@@ -163,6 +164,9 @@ def _principal(claims: dict[str, Any]) -> Principal:
     sub, roles = claims.get("sub"), claims.get("roles", [])
     if not isinstance(sub, str) or not sub:
         raise Unauthenticated("the token's sub must be a non-empty string")
+    if len(sub) > MAX_SUB_CHARS or "\x00" in sub:
+        # It is compared with, and stored in, text columns (user_id: 1-100, no NUL).
+        raise Unauthenticated(f"the token's sub must be at most {MAX_SUB_CHARS} characters, without NUL")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Unauthenticated("the token's roles must be a list of strings")
     # A role this release does not know grants nothing.

@@ -14,7 +14,14 @@ NOBODY = domain.Allowed.of([])
 T0 = datetime(2027, 1, 1, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("url", ["ftp://a.example/x", "http://u:p@a.example/x", "http:///x", "http://a.example:port/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        *("ftp://a.example/x", "http://u:p@a.example/x", "http:///x", "http://a.example:port/x"),
+        "http://" + "\u00e9" * 64 + ".example/x",  # a non-ASCII label past 63 characters once encoded
+        "http://" + "a" * 64 + ".example/x",
+    ],
+)
 def test_a_webhook_url_is_http_or_https_with_a_host_and_no_user_info(url: str) -> None:
     with pytest.raises(Invalid):
         domain.webhook_host(url)

@@ -23,6 +23,7 @@ from app.infra.clock import uuid7
 from app.infra.outbox import ORIGIN, Position
 from app.infra.unit_of_work import UnitOfWork
 from app.infra.web.decoding import NO_NUL, AwareDatetime, text
+from app.infra.web.pipeline import KeptOut
 
 EventType = Annotated[str, text(100, examples=["orders.order_placed"])]
 FieldName = Annotated[str, Meta(min_length=1, max_length=100, pattern=NO_NUL)]
@@ -157,6 +158,25 @@ def as_listener(r: asyncpg.Record, now: datetime) -> Listener:
         stats=Stats(r["delivered"], r["failed_attempts"], r["dead_letters"], r["pending"], last),
         created_at=r["created_at"],
     )
+
+
+def _without_secret(body: bytes) -> bytes:
+    answer = msgspec.json.decode(body)
+    answer["secret"] = None
+    return msgspec.json.encode(answer)
+
+
+async def _with_current_secret(conn: Any, cmd: Any, body: bytes) -> bytes:
+    answer = msgspec.json.decode(body)
+    listener_id = cmd.listener_id if isinstance(cmd, RotateSecret) else UUID(answer["id"])
+    if answer.get("secret") is None:
+        answer["secret"] = await store.secret(conn, listener_id)
+    return msgspec.json.encode(answer)
+
+
+# The secret in the answer to a registration or a rotation is not kept under the
+# Idempotency-Key as a second copy: a repeat gets the listener's current secret.
+SECRET_KEPT_OUT = KeptOut(_without_secret, _with_current_secret)
 
 
 async def checked_address(url: str, allowed: domain.Allowed) -> str | None:

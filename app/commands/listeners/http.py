@@ -157,6 +157,7 @@ routes = [
         "SQL/JSON path predicate, a field that is not a path, `ends_at <= starts_at`, or a URL the rules refuse.",
         tags=["listeners"],
         example=_STORY,
+        kept_out=handlers.SECRET_KEPT_OUT,
     ),
     command(
         "PATCH",
@@ -192,6 +193,7 @@ routes = [
         summary="A new webhook secret (shown once)",
         description="The old secret stops signing at once. 409: a NATS listener has no secret.",
         tags=["listeners"],
+        kept_out=handlers.SECRET_KEPT_OUT,
     ),
     command(
         "POST",

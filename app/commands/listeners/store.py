@@ -207,6 +207,11 @@ async def redeliver(conn: Connection, listener_id: UUID, event_id: UUID) -> bool
     return await conn.fetchval(REDELIVER, listener_id, event_id) is not None
 
 
+async def secret(conn: Connection, listener_id: UUID) -> str | None:
+    value: str | None = await conn.fetchval("SELECT secret FROM command.listeners WHERE id = $1", listener_id)
+    return value
+
+
 async def matched(conn: Connection, listener_id: UUID, event_id: UUID) -> bool:
     return bool(await conn.fetchval(MATCHED, listener_id, event_id))
 

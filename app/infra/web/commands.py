@@ -134,6 +134,7 @@ def command(
     allow: Sequence[Role] = (),
     caller_field: str | None = None,
     caller_in_path: str | None = None,
+    kept_out: pipeline.KeptOut | None = None,
 ) -> HTTPRouteHandler:
     """`refusals`: the domain refusals the handler may raise (documented with their
     status). `one_statement`: the handler's whole effect is one statement (see pipeline).
@@ -184,6 +185,7 @@ def command(
             key_fingerprint=idempotency.fingerprint(method, request.url.path, cmd) if key else b"",
             one_statement=one_statement,
             principal=principal,
+            kept_out=kept_out,
         )
         headers = {"X-Position": answer.position} if answer.position else {}
         if location is not None:

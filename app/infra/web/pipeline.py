@@ -39,6 +39,17 @@ CATCH_UP_MS = 2000
 C = TypeVar("C")
 Handler = Callable[[C, UnitOfWork], Awaitable[Any]]
 
+
+class KeptOut:
+    """A secret in a command's answer that is not kept a second time under its
+    Idempotency-Key: `strip` gives the body to store, `restore` the body to replay (the
+    secret read again from where it is kept, e.g. the listener's row)."""
+
+    def __init__(self, strip: Callable[[bytes], bytes], restore: Callable[[Any, Any, bytes], Awaitable[bytes]]) -> None:
+        self.strip = strip
+        self.restore = restore
+
+
 _encoder = msgspec.json.Encoder()
 
 
@@ -53,6 +64,7 @@ async def run(
     key_fingerprint: bytes = b"",
     one_statement: bool = False,
     principal: Principal = ANYONE,
+    kept_out: KeptOut | None = None,
 ) -> Answer:
     """The answer to `cmd`; a refusal without a key is raised as it is, one stored under a
     key as StoredProblem."""
@@ -62,7 +74,7 @@ async def run(
         attempt += 1
         try:
             answer, uow = await _attempt(
-                services, handler, cmd, status, instance, key, key_fingerprint, one_statement, caught_up, principal
+                services, handler, cmd, status, instance, key, key_fingerprint, one_statement, caught_up, principal, kept_out
             )
             break
         except CatchUp as wanted:
@@ -91,6 +103,7 @@ async def _attempt(
     one_statement: bool,
     caught_up: frozenset[str],
     principal: Principal,
+    kept_out: KeptOut | None,
 ) -> tuple[Answer, UnitOfWork]:
     async with services.pool.acquire() as conn:
         uow = UnitOfWork(conn, services.clock, caught_up, services.settings, actor=principal)
@@ -110,6 +123,8 @@ async def _attempt(
             except KeyReused:
                 raise Conflict("this Idempotency-Key was used with a different request", idempotency_key=key) from None
             if stored is not None:
+                if kept_out is not None and not stored.problem:
+                    stored = msgspec.structs.replace(stored, body=await kept_out.restore(conn, cmd, stored.body))
                 return stored, UnitOfWork(conn, services.clock)
             try:
                 async with conn.transaction():  # savepoint: a refusal undoes only the work
@@ -120,7 +135,10 @@ async def _attempt(
                 uow = UnitOfWork(conn, services.clock)  # its events were rolled back
                 body = refusal_body(refusal, instance)
                 answer = Answer(body["status"], _encoder.encode(body), None, problem=True)
-            await idempotency.record(conn, principal.sub, key, answer)
+            kept = answer
+            if kept_out is not None and not answer.problem:
+                kept = msgspec.structs.replace(answer, body=kept_out.strip(answer.body))
+            await idempotency.record(conn, principal.sub, key, kept)
         return answer, uow
 
 

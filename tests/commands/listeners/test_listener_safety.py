@@ -141,3 +141,20 @@ async def test_a_nats_reply_that_is_not_an_acknowledgement_and_a_stored_api_subj
         await js.delete_stream(stream)
     finally:
         await nc.close()
+
+
+async def test_a_secret_is_not_kept_a_second_time_under_an_idempotency_key(client: Any, pool: Pool) -> None:
+    async with receiving() as receiver:
+        body = {"name": "keyed", "event_types": ["orders.order_placed"], "target": {"kind": "webhook", "url": receiver.url}}
+        first = await client.post("/listeners", json=body, headers={"Idempotency-Key": "register-keyed"})
+        assert first.status_code == 201 and first.json()["secret"].startswith("whsec_")
+        again = await client.post("/listeners", json=body, headers={"Idempotency-Key": "register-keyed"})
+        assert (again.status_code, again.content) == (201, first.content)
+        rotate = f"/listeners/{first.json()['id']}/rotate-secret"
+        rotated = await client.post(rotate, headers={"Idempotency-Key": "rotate-keyed"})
+        assert rotated.status_code == 200 and rotated.json()["secret"] != first.json()["secret"]
+        rotated_again = await client.post(rotate, headers={"Idempotency-Key": "rotate-keyed"})
+        assert (rotated_again.status_code, rotated_again.content) == (200, rotated.content)
+    stored = await pool.fetch("SELECT body FROM command.idempotency_keys WHERE key IN ('register-keyed', 'rotate-keyed')")
+    assert len(stored) == 2
+    assert all(b"whsec_" not in bytes(row["body"]) for row in stored)

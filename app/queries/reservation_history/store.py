@@ -22,11 +22,14 @@ class HistoryEntry(msgspec.Struct, frozen=True):
     previous_end: datetime | None
     previous_room_id: UUID | None
     at: datetime
-    actor: str | None  # who made the change (the `sub` of the caller); null before it was recorded
+    actor: str | None  # the user's own sub, or "admin" when an admin acted; null before it was recorded
 
 
+# The view keeps who acted; a reader sees an admin's change as "admin", never the admin's
+# sub (only the user and an admin can change a user's reservation).
 COLUMNS = """event_id, reservation_id, room_id, room_name, action, start_at, end_at,
-    previous_start, previous_end, previous_room_id, at, actor"""
+    previous_start, previous_end, previous_room_id, at,
+    CASE WHEN actor IS NULL OR actor = user_id THEN actor ELSE 'admin' END"""
 FIRST_PAGE = f"""
 SELECT {COLUMNS} FROM query.reservation_history WHERE user_id = $1
 ORDER BY at DESC, event_id DESC LIMIT $2

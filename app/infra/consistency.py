@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -88,11 +89,22 @@ class ViewRead:
         return rows[0] if rows else None
 
 
+class _Checkpoint:
+    """What this process last read of one view's checkpoint on one database, and the read
+    under way, which every waiter shares."""
+
+    def __init__(self) -> None:
+        self.position: Position | None = None
+        self.read_at = 0.0
+        self.reading: asyncio.Future[Position] | None = None
+
+
 class ViewPositions:
     """Wake-ups for waiters when a subscription running in this process advances.
 
     A view run by another process is seen by polling its checkpoint row (a primary-key
-    lookup) every few milliseconds while someone waits.
+    lookup) every few milliseconds while someone waits: one read at a time per view and
+    database, shared by every waiting request (20 waiters are one poll, not 20).
     """
 
     POLL_S = 0.01
@@ -102,12 +114,36 @@ class ViewPositions:
 
     def __init__(self, poke: Callable[[str], None] | None = None) -> None:
         self._advanced: dict[str, Wakeup] = {}
+        self._checkpoints: dict[tuple[int, str], _Checkpoint] = {}
         # Wakes the view's runner, in whichever process: it may hold a checkpoint past
         # events it ignores, which it writes once woken and caught up (see Runner.persisted).
         self._poke = poke
 
     def advanced(self, view: str) -> None:
+        for (_, name), checkpoint in self._checkpoints.items():
+            if name == view:
+                checkpoint.read_at = 0.0  # what was read is stale: the next waiter reads again
         self._wakeup(view).set()
+
+    async def _read(self, pool: Pool, view: str, fresh_s: float) -> Position:
+        """The view's checkpoint as read at most `fresh_s` ago, or by the read under way, or
+        by a new read that the waiters arriving meanwhile share."""
+        checkpoint = self._checkpoints.setdefault((id(pool), view), _Checkpoint())
+        if checkpoint.position is not None and time.monotonic() - checkpoint.read_at < fresh_s:
+            return checkpoint.position
+        if checkpoint.reading is None:
+            started = time.monotonic()
+            reading = asyncio.ensure_future(view_position(pool, view))
+            checkpoint.reading = reading
+
+            def done(future: asyncio.Future[Position]) -> None:
+                checkpoint.reading = None
+                if not future.cancelled() and future.exception() is None:
+                    checkpoint.position, checkpoint.read_at = future.result(), started
+
+            reading.add_done_callback(done)
+        # Shielded: a waiter that gives up does not cancel the read the others wait for.
+        return await asyncio.shield(checkpoint.reading)
 
     def _wakeup(self, view: str) -> Wakeup:
         return self._advanced.setdefault(view, Wakeup())
@@ -120,7 +156,7 @@ class ViewPositions:
         poked_at = 0.0
         poll = self.STANDBY_FIRST_POLL_S if standby else self.POLL_S
         while True:
-            current = await view_position(pool, view)
+            current = await self._read(pool, view, poll)
             if current >= target:
                 return current
             remaining = deadline - time.monotonic()

@@ -29,10 +29,12 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     answer: Callable[[int], int] = lambda _: 200
     delay: float = 0.0  # seconds before each answer (deliveries in flight)
+    host: str = "127.0.0.1"
+    location: str | None = None  # sent with every answer (a redirect, with a 3xx answer)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks"
+        return f"http://{self.host}:{self.port}/hooks"
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -47,14 +49,17 @@ class Receiver:
         status = self.answer(len(self.received))
         if self.delay:
             await asyncio.sleep(self.delay)
-        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
+        headers = [(b"content-type", b"text/plain")]
+        if self.location is not None:
+            headers.append((b"location", self.location.encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"ok" if status < 300 else b"no thanks"})
 
 
 @contextlib.asynccontextmanager
 async def receiving(receiver: Receiver | None = None) -> AsyncIterator[Receiver]:
     receiver = receiver or Receiver()
-    server = uvicorn.Server(uvicorn.Config(receiver, host="127.0.0.1", port=receiver.port, log_config=None, lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(receiver, host=receiver.host, port=receiver.port, log_config=None, lifespan="off"))
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)

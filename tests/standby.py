@@ -53,6 +53,12 @@ class Standby:
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.directory), "-m", "fast", "-w", "stop")
 
+    def promote(self) -> None:
+        """Out of recovery: a primary of its own, as a failover would make it."""
+        done = self._run("pg_ctl", "-D", str(self.directory), "-w", "promote")
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl promote failed: {done.stderr}")
+
 
 async def _server_facts(server_url: str) -> dict[str, Any]:
     conn = await asyncpg.connect(server_url)

@@ -198,3 +198,44 @@ async def test_a_streaming_standby_makes_view_commits_wait_for_the_local_flush(s
     assert commit_waits(durable=False, streamed=True) == "local"
     assert commit_waits(durable=False, streamed=False) == "off"
     assert commit_waits(durable=True, streamed=True) == "on"
+
+
+async def test_view_commits_through_the_app_wait_for_the_local_flush_while_a_standby_streams(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the runner asks of each view commit it makes (the one-statement path and the
+    transaction path alike), while the standby streams: 'local', never 'off'."""
+    from app.infra.subscriptions import checkpoint, runner
+
+    asked: list[str] = []
+    decide = checkpoint.commit_waits
+
+    def recorded(durable: bool, streamed: bool) -> str:
+        asked.append(decide(durable, streamed))
+        return asked[-1]
+
+    monkeypatch.setattr(checkpoint, "commit_waits", recorded)
+    monkeypatch.setattr(runner, "commit_waits", recorded)
+    room = await add_room(client, "Flushed room")
+    made = await reserve(client, room["id"], "flora", 4, 9, 10)
+    r = await client.get("/users/flora/reservations", headers={"X-Min-Position": made.headers["X-Position"]})
+    assert r.status_code == 200 and len(r.json()["items"]) == 1
+    assert "local" in asked and "off" not in asked, asked
+
+
+async def test_a_promoted_standby_is_refused_and_reads_go_to_the_primary(server_url: str, database_url: str) -> None:
+    try:
+        async with standby_of(server_url) as promoted:
+            url = promoted.url(database_of(database_url))
+            settings = settings_for(database_url, query_database_urls=(url,), query_max_lag_ms=5000)
+            async with running_app(create_app(settings)) as client:
+                await eventually(lambda: _standby_state(client, "up"), timeout=30)
+                await anyio.to_thread.run_sync(promoted.promote)
+                await eventually(lambda: _standby_state(client, "down"), timeout=15)
+                ready = (await client.get("/health/ready")).json()  # auth off: every caller is an admin
+                assert "not in recovery" in ready["standbys"][0]["error"]
+                before = await metric(client, "query_primary_reads_total")
+                assert (await client.get("/rooms")).status_code == 200
+                assert await metric(client, "query_primary_reads_total") == before + 1
+    except StandbyUnavailable as exc:
+        pytest.skip(str(exc))

@@ -43,3 +43,20 @@ async def test_a_view_with_no_checkpoint_yet_is_at_the_origin(pool: Pool) -> Non
     assert read.position == ORIGIN
     assert await read.fetch(PAGE, 0) == []
     assert read.position == ORIGIN
+
+
+async def test_a_read_the_standby_fails_is_read_again_on_the_primary(pool: Pool, database_url: str) -> None:
+    """The standby's pool is gone (as when it restarts under a read): the same read is made
+    on the primary, and the failure is reported, instead of an error for the caller."""
+    from app.infra.consistency import Fallback
+    from app.infra.db import create_pool
+    from app.infra.web.views import STANDBY_FAILURES
+
+    await set_checkpoint(pool, "view_read_fallback", Position(43, 1))
+    gone = await create_pool(database_url, min_size=1, max_size=1)
+    gone.terminate()
+    failures: list[BaseException] = []
+    read = ViewRead(gone, "view_read_fallback", Fallback(pool, STANDBY_FAILURES, failures.append))
+    rows = await read.fetch(PAGE, 3)
+    assert [r["n"] for r in rows] == [3, 2, 1] and read.position == Position(43, 1)
+    assert len(failures) == 1

@@ -19,14 +19,19 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._head_bytes = 0
         self._in_body = False
+        self._tail = b""  # the last bytes of the head so far: its end may span two reads
 
     def data_received(self, data: bytes) -> None:
         if not self._in_body:
-            self._head_bytes += len(data)
+            # Only the head counts: a read that holds its end and the body's start counts
+            # up to the blank line.
+            end = (self._tail + data).find(b"\r\n\r\n")
+            self._head_bytes += len(data) if end < 0 else max(end + 4 - len(self._tail), 0)
             if self._head_bytes > MAX_HEAD_BYTES:
                 self.transport.write(head_too_large_response(MAX_HEAD_BYTES))
                 self.transport.close()
                 return
+            self._tail = data[-3:]
         super().data_received(data)
 
     def on_headers_complete(self) -> None:
@@ -37,3 +42,4 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         super().on_message_complete()
         self._in_body = False
         self._head_bytes = 0
+        self._tail = b""

@@ -10,7 +10,6 @@ from importlib.metadata import version
 import asyncpg
 
 from app.config import Settings, SettingsError, load_settings
-from app.infra.auth import Role
 from app.infra.db import DatabaseUnavailable
 
 
@@ -67,7 +66,7 @@ def _in_range(low: int, high: int) -> Callable[[str], int]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from app.subscribers import VIEWS
+    from app.modules import ROLES, VIEWS
 
     parser = argparse.ArgumentParser(prog="app", description="CQRS monolith: room reservations and food ordering")
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('cqrs-monolith')}")
@@ -86,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     rebuild_p.add_argument("name", choices=list(VIEWS), metavar="VIEW", help=f"one of: {', '.join(VIEWS)}")
     token_p = commands.add_parser("token", help="print a token signed with AUTH_JWT_SECRET (development and tests)")
     token_p.add_argument("--sub", required=True, help="the caller: a user_id, or a consumer, restaurant or courier id")
-    token_p.add_argument("--role", required=True, action="append", choices=[r.value for r in Role], help="repeat for several")
+    token_p.add_argument("--role", required=True, action="append", choices=["admin", *ROLES], help="repeat for several")
     token_p.add_argument("--ttl", type=_in_range(1, 365 * 86400), default=3600, help="seconds until it expires (default 3600)")
     return parser
 

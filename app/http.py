@@ -13,15 +13,8 @@ from litestar import Litestar, Request, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
-from app import operations, subscribers
-from app.commands.consumers import http as consumers_commands
-from app.commands.delivery import http as delivery_commands
-from app.commands.kitchen import http as kitchen_commands
-from app.commands.listeners import http as listeners_commands
+from app import modules
 from app.commands.listeners.delivery import Deliveries
-from app.commands.orders import http as orders_commands
-from app.commands.reservations import http as reservations_commands
-from app.commands.restaurants import http as restaurants_commands
 from app.config import Settings
 from app.infra.auth import Tokens
 from app.infra.bus import EventBus
@@ -39,13 +32,6 @@ from app.infra.web.openapi import OpenAPIDocument
 from app.infra.web.problems import EXCEPTION_HANDLERS
 from app.infra.web.request_metrics import RequestMetrics
 from app.infra.web.services import Services
-from app.queries.available_restaurants import http as available_restaurants
-from app.queries.order_details import http as order_details
-from app.queries.order_history import http as order_history
-from app.queries.reservation_history import http as reservation_history
-from app.queries.room_popularity import http as room_popularity
-from app.queries.rooms import http as rooms
-from app.queries.user_reservations import http as user_reservations
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +67,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         )
         bus = EventBus()
         positions = ViewPositions(poke=bus.poke)
-        services = Services(pool, bus, clock or SystemClock(), positions, Metrics(), url, head, settings)
+        services = Services(
+            pool, bus, clock or SystemClock(), positions, Metrics(), url, head, settings, subscriptions=modules.SUBSCRIPTIONS
+        )
         if settings.auth_open:
             log.warning(
                 "auth is OFF: every caller is an admin (%s)",
                 "AUTH_DISABLED=true" if settings.auth_disabled else "the embedded development database, no auth setting",
             )
         else:
-            services.tokens = Tokens(settings)
+            services.tokens = Tokens(settings, roles=modules.ROLES)
             await services.tokens.start()
         app.state.services = services
         try:
@@ -103,7 +91,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     await services.standbys.sample(pool)  # the first choice is an informed one
                     tg.start_soon(services.standbys.run, pool)
                 if settings.run_subscriptions:
-                    services.host = SubscriptionHost(subscribers.ALL, pool, url, bus, positions, settings.standby_retry_s)
+                    services.host = SubscriptionHost(modules.SUBSCRIPTIONS, pool, url, bus, positions, settings.standby_retry_s)
                     tg.start_soon(services.host.run)
                     services.deliveries = Deliveries(pool, url, settings)
                     tg.start_soon(services.deliveries.run)
@@ -117,24 +105,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         return services
 
     app = Litestar(
-        route_handlers=[
-            *reservations_commands.routes,
-            *rooms.routes,
-            *room_popularity.routes,
-            *user_reservations.routes,
-            *reservation_history.routes,
-            *consumers_commands.routes,
-            *restaurants_commands.routes,
-            *orders_commands.routes,
-            *kitchen_commands.routes,
-            *delivery_commands.routes,
-            *order_details.routes,
-            *order_history.routes,
-            *available_restaurants.routes,
-            *listeners_commands.routes,
-            *operations.routes,
-            *api_page.routes,
-        ],
+        route_handlers=[*(route for m in modules.MODULES for route in m.routes), *api_page.routes],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
@@ -144,6 +115,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title=api_page.TITLE,
+            tags=modules.TAGS,
             version="0.1.0",
             path="/schema",
             render_plugins=[OpenAPIDocument()],

@@ -6,15 +6,16 @@ from typing import Any
 
 from litestar import MediaType, Request, Response, get
 
-from app import subscribers
 from app.commands.listeners import store as listeners
 from app.infra import status
 from app.infra.metrics import labels
 from app.infra.migrations import current_revision
+from app.infra.modules import Module
 from app.infra.standbys import Standbys
 from app.infra.web.access import an_admin, public
 from app.infra.web.openapi import plain_read
 from app.infra.web.services import ServicesDep, Timed
+from app.tags import OPERATIONS
 
 # Prometheus' text exposition format (Litestar adds "; charset=utf-8").
 PROMETHEUS_TEXT = "text/plain; version=0.0.4"
@@ -23,7 +24,6 @@ STALLED = "SELECT name, last_error FROM command.subscriptions WHERE stalled ORDE
 
 @get(
     "/health/live",
-    tags=["operations"],
     summary="The process is up",
     description="Answers as long as the process runs; it checks nothing else.",
     operation_id="live",
@@ -35,7 +35,6 @@ async def live() -> dict[str, str]:
 
 @get(
     "/health/ready",
-    tags=["operations"],
     summary="Database reachable, migrations at head, no stalled subscription",
     description=(
         "503 with the same document while any check fails. Error texts (a stalled subscription's "
@@ -74,7 +73,6 @@ async def ready(services: ServicesDep, request: Request[Any, Any, Any]) -> Respo
 
 @get(
     "/metrics",
-    tags=["operations"],
     summary="Prometheus metrics",
     description="Requests by route, and each subscription's state, lag and freshness, in Prometheus text format.",
     media_type=MediaType.TEXT,
@@ -82,7 +80,7 @@ async def ready(services: ServicesDep, request: Request[Any, Any, Any]) -> Respo
     opt={**plain_read(), **public()},
 )
 async def metrics(services: ServicesDep) -> Response[str]:
-    samples = await status.sample(services.pool, subscribers.ALL, services.host)
+    samples = await status.sample(services.pool, services.subscriptions, services.host)
     lines = services.metrics.render(samples) + listener_lines(await listeners.samples(services.pool), services.deliveries)
     if services.standbys is not None:
         lines += standby_lines(services.standbys)
@@ -138,3 +136,4 @@ def standby_lines(standbys: Standbys) -> str:
 
 
 routes = [live, ready, metrics]
+module = Module("operations", tag=OPERATIONS, routes=routes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from app import subscribers
+from app import modules
 from app.infra import status
 from app.infra.db import create_pool
 from app.infra.rebuild import Progress, RebuildError, rebuild
@@ -30,7 +30,7 @@ def print_progress(p: Progress, width: int = 30) -> None:
 async def _status(url: str) -> None:
     pool = await create_pool(url, min_size=1, max_size=2)
     try:
-        samples = await status.sample(pool, subscribers.ALL)
+        samples = await status.sample(pool, modules.SUBSCRIPTIONS)
     finally:
         await pool.close()
     print(f"{'subscription':<24} {'state':<8} {'position':<20} {'lag events':>10} {'lag s':>8}")
@@ -44,9 +44,9 @@ def print_status(url: str) -> None:
 
 
 async def _rebuild(url: str, name: str) -> int:
-    view = subscribers.VIEWS.get(name)
+    view = modules.VIEWS.get(name)
     if view is None:
-        print(f"unknown view {name!r}; views: {', '.join(subscribers.VIEWS)}", file=sys.stderr)
+        print(f"unknown view {name!r}; views: {', '.join(modules.VIEWS)}", file=sys.stderr)
         return 2
     pool = await create_pool(url, min_size=1, max_size=3)
     try:

@@ -26,7 +26,7 @@ from app.infra.db import Pool, create_pool
 from app.infra.outbox import Envelope, Position, read_committed
 from app.infra.rebuild import build_shadow, shadow_name, shadow_schema
 from app.infra.subscriptions import apply_batch, ensure_checkpoint
-from app.subscribers import VIEWS
+from app.modules import VIEWS
 
 
 def sample_rss(samples: list[float], stop: threading.Event) -> None:

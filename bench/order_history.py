@@ -32,8 +32,8 @@ from app.infra.db import create_pool, embedded_server_url
 from app.infra.migrations import upgrade
 from app.infra.outbox import read_committed
 from app.infra.subscriptions import apply_batch, ensure_checkpoint
+from app.modules import VIEWS
 from app.queries.order_history.store import Filters, build
-from app.subscribers import VIEWS
 from tests.processes import ServerProcess
 
 CONSUMERS = 10_000

@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio
 import httpx
 
-from app.subscribers import VIEWS
+from app.modules import VIEWS
 from tests.processes import ROOT, ServerProcess
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import anyio
 import httpx
 
-from app import subscribers
+from app import modules
 from app.infra.db import Pool
 from app.infra.outbox import committed_head
 from tests.helpers import assert_view_equals_rebuild, wait_for_subscriptions
@@ -75,7 +75,7 @@ async def test_sigkill_mid_load_loses_no_acknowledged_command(database_url: str,
                     headers={"X-Min-Position": head.token(), "X-Wait-Ms": "10000"},
                 )
                 assert r.status_code == 200, r.text
-        await wait_for_subscriptions(pool, head, [*subscribers.VIEWS])
+        await wait_for_subscriptions(pool, head, [*modules.VIEWS])
     finally:
         restarted.stop()
 
@@ -94,5 +94,5 @@ async def test_sigkill_mid_load_loses_no_acknowledged_command(database_url: str,
         "WHERE action = 'registered' GROUP BY reservation_id HAVING count(*) > 1) d"
     )
     assert registered_twice == 0
-    for view in subscribers.VIEWS.values():
+    for view in modules.VIEWS.values():
         await assert_view_equals_rebuild(pool, view)

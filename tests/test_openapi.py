@@ -63,6 +63,9 @@ def test_every_operation_has_a_stable_id_a_summary_and_a_description(document: d
     for method, path, op in operations(document):
         assert op.get("summary") and op.get("description"), (method, path)
     assert all(tag.get("description") for tag in document["tags"])
+    declared = {tag["name"] for tag in document["tags"]}
+    for method, path, op in operations(document):
+        assert len(op.get("tags", [])) == 1 and op["tags"][0] in declared, (method, path)  # its module's tag
 
 
 def test_every_error_is_a_problem_document(document: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import anyio
 
-from app import subscribers
+from app import modules
 from app.http import create_app
 from app.infra.db import Pool
 from app.infra.outbox import ORIGIN, committed_head
@@ -48,7 +48,7 @@ async def test_rebuild_while_writes_continue_swaps_in_an_equal_view(client: Any,
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(keep_writing)
-        for view in subscribers.VIEWS.values():
+        for view in modules.VIEWS.values():
             await rebuild(pool, view, on_progress=progress.append)
         stop.set()
 
@@ -57,7 +57,7 @@ async def test_rebuild_while_writes_continue_swaps_in_an_equal_view(client: Any,
     async with pool.acquire() as conn:
         head = await committed_head(conn)
     await wait_for_views(client, head.token())
-    for view in subscribers.VIEWS.values():
+    for view in modules.VIEWS.values():
         await assert_view_equals_rebuild(pool, view)
     # The swapped-in view keeps serving and advancing.
     room = await add_room(client, "after rebuild")
@@ -71,14 +71,14 @@ async def test_replay_from_zero_leaves_identical_read_tables(client: Any, pool: 
     last = await make_history(client, "replay", 60)
     await wait_for_views(client, last)
     before = {
-        (view.name, table): await table_rows(pool, "query", table) for view in subscribers.VIEWS.values() for table in view.tables
+        (view.name, table): await table_rows(pool, "query", table) for view in modules.VIEWS.values() for table in view.tables
     }
     # Reset every view's checkpoint to the origin; a fresh process replays everything
     # over the existing rows.
     async with running_app(create_app(settings_for(database_url))) as fresh:
         await pool.execute(
             "UPDATE command.subscriptions SET xid = $2, id = $3 WHERE name = ANY($1::text[])",
-            list(subscribers.VIEWS),
+            list(modules.VIEWS),
             *ORIGIN,
         )
         marker = await add_room(fresh, "replay marker")

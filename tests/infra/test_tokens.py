@@ -23,8 +23,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from app.config import Settings
 from app.http import create_app
-from app.infra.auth import Role, Tokens, Unauthenticated
+from app.infra.auth import Tokens, Unauthenticated
 from app.infra.auth import tokens as tokens_module
+from app.modules import ROLES
+from app.roles import Role
 from tests.asgi import running_app
 from tests.conftest import settings_for
 from tests.processes import free_port
@@ -99,7 +101,7 @@ async def test_rs256_through_the_app_fetches_the_keys_once_and_picks_up_a_rotati
 async def test_unknown_kids_do_not_fetch_per_request(key_server: KeyServer) -> None:
     key = rsa_key()
     key_server.published = [jwk(key, "k1", "RS256")]
-    tokens = Tokens(Settings(auth_jwks_url=key_server.url))
+    tokens = Tokens(Settings(auth_jwks_url=key_server.url), roles=ROLES)
     await tokens.start()
     for n in range(10):
         with pytest.raises(Unauthenticated, match="no key"):
@@ -110,7 +112,7 @@ async def test_unknown_kids_do_not_fetch_per_request(key_server: KeyServer) -> N
 async def test_es256_keys_and_the_principal_they_give(key_server: KeyServer) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     key_server.published = [jwk(key, "e1", "ES256")]
-    tokens = Tokens(Settings(auth_jwks_url=key_server.url))
+    tokens = Tokens(Settings(auth_jwks_url=key_server.url), roles=ROLES)
     await tokens.start()
     principal = await tokens.principal(f"Bearer {signed(key, 'e1', 'ES256', roles=['courier', 'ruler'])}")
     assert principal.sub == "alice" and principal.roles == {Role.COURIER}  # a role it does not know grants nothing
@@ -129,7 +131,7 @@ def hs256_by_hand(claims: dict[str, Any], key: bytes, **header: str) -> str:
 async def test_the_classic_attacks_are_refused(key_server: KeyServer) -> None:
     key = rsa_key()
     key_server.published = [jwk(key, "k1", "RS256")]
-    tokens = Tokens(Settings(auth_jwks_url=key_server.url))
+    tokens = Tokens(Settings(auth_jwks_url=key_server.url), roles=ROLES)
     await tokens.start()
     public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     now = int(time.time())
@@ -151,7 +153,9 @@ async def test_the_classic_attacks_are_refused(key_server: KeyServer) -> None:
 
 async def test_audience_and_issuer_when_configured() -> None:
     secret = "s" * 32
-    tokens = Tokens(Settings(auth_jwt_secret=secret, auth_jwt_audience="rooms-api", auth_jwt_issuer="https://id.example"))
+    tokens = Tokens(
+        Settings(auth_jwt_secret=secret, auth_jwt_audience="rooms-api", auth_jwt_issuer="https://id.example"), roles=ROLES
+    )
     now = int(time.time())
 
     def hs(**claims: Any) -> str:
@@ -168,7 +172,7 @@ async def test_audience_and_issuer_when_configured() -> None:
 async def test_a_checked_token_is_not_admitted_past_its_exp(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tokens_module, "LEEWAY_S", 0)
     secret = "s" * 32
-    tokens = Tokens(Settings(auth_jwt_secret=secret))
+    tokens = Tokens(Settings(auth_jwt_secret=secret), roles=ROLES)
     exp = int(time.time()) + 3  # seconds enough for the two calls below on a slow machine
     short = "Bearer " + jwt.encode({"sub": "a", "roles": ["user"], "exp": exp}, secret, algorithm="HS256")
     assert (await tokens.principal(short)).sub == "a"
@@ -180,7 +184,7 @@ async def test_a_checked_token_is_not_admitted_past_its_exp(monkeypatch: pytest.
 
 async def test_a_sub_that_no_row_can_hold_is_refused() -> None:
     secret = "s" * 32
-    tokens = Tokens(Settings(auth_jwt_secret=secret))
+    tokens = Tokens(Settings(auth_jwt_secret=secret), roles=ROLES)
     for sub in ("al\x00ice", "a" * 201):
         token = jwt.encode({"sub": sub, "roles": ["user"], "exp": int(time.time()) + 600}, secret, algorithm="HS256")
         with pytest.raises(Unauthenticated, match="sub must be"):

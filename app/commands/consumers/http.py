@@ -17,7 +17,6 @@ routes = [
         operation_id="registerConsumer",
         summary="Register a consumer",
         description="`credit_limit` bounds what the consumer's authorized, unsettled orders may add up to (default 1000.00).",
-        tags=["consumers"],
         example={"name": "Ada", "credit_limit": "250.00"},
     ),
 ]

@@ -17,10 +17,10 @@ from app.events.delivery import (
     DeliveryDelivered,
     DeliveryPickedUp,
 )
-from app.infra.auth import Role
 from app.infra.clock import uuid7
 from app.infra.unit_of_work import UnitOfWork
 from app.infra.web.decoding import text
+from app.roles import Role
 
 
 class RegisterCourier(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

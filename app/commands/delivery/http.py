@@ -5,8 +5,8 @@ from __future__ import annotations
 from app.commands.delivery import handlers
 from app.commands.delivery.handlers import Deliver, PickUp, RegisterCourier, SetAvailability
 from app.errors import Conflict, NotFound
-from app.infra.auth import Role
 from app.infra.web.commands import command
+from app.roles import Role
 
 routes = [
     command(
@@ -18,7 +18,6 @@ routes = [
         operation_id="registerCourier",
         summary="Register a courier (available unless told)",
         description="An available courier takes the delivery that has waited longest, if any.",
-        tags=["delivery"],
         example={"name": "Chris", "available": True},
     ),
     command(
@@ -32,7 +31,6 @@ routes = [
         operation_id="setCourierAvailability",
         summary="Set availability",
         description="A courier made available takes the delivery that has waited longest.",
-        tags=["delivery"],
         example={"available": False},
     ),
     command(
@@ -45,7 +43,6 @@ routes = [
         operation_id="pickUpDelivery",
         summary="Courier picked the order up",
         description="409: no courier assigned yet, or the food is not ready.",
-        tags=["delivery"],
     ),
     command(
         "POST",
@@ -57,6 +54,5 @@ routes = [
         operation_id="deliverOrder",
         summary="Order delivered",
         description="409: not picked up. The courier then takes the delivery that has waited longest.",
-        tags=["delivery"],
     ),
 ]

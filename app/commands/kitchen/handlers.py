@@ -9,9 +9,9 @@ import msgspec
 
 from app.commands.kitchen import domain, store
 from app.events.kitchen import TicketAccepted, TicketStatusChanged
-from app.infra.auth import Role
 from app.infra.unit_of_work import UnitOfWork
 from app.infra.web.decoding import AwareDatetime
+from app.roles import Role
 
 
 class AcceptTicket(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

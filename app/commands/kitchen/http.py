@@ -5,8 +5,8 @@ from __future__ import annotations
 from app.commands.kitchen import handlers
 from app.commands.kitchen.handlers import AcceptTicket, MarkReady, StartPreparing
 from app.errors import Conflict, NotFound
-from app.infra.auth import Role
 from app.infra.web.commands import command
+from app.roles import Role
 
 _STEP = "404: no open ticket for the order. 409: the ticket is not in the status this step follows."
 
@@ -21,7 +21,6 @@ routes = [
         operation_id="acceptTicket",
         summary="Accept a ticket",
         description=f"Delivery then assigns a courier. {_STEP}",
-        tags=["kitchen"],
         example={"ready_by": "2027-01-04T12:30:00Z"},
     ),
     command(
@@ -34,7 +33,6 @@ routes = [
         operation_id="startPreparing",
         summary="Start preparing",
         description=_STEP,
-        tags=["kitchen"],
     ),
     command(
         "POST",
@@ -46,6 +44,5 @@ routes = [
         operation_id="markReady",
         summary="Ready for pickup",
         description=_STEP,
-        tags=["kitchen"],
     ),
 ]

@@ -66,7 +66,6 @@ _ID = "/listeners/{listener_id:uuid}"
 
 @get(
     "/listeners",
-    tags=["listeners"],
     summary="Listeners, by name",
     description="Each with its state and delivery stats; never a secret.",
     operation_id="listListeners",
@@ -82,7 +81,6 @@ async def list_listeners(services: ServicesDep, page_size: PageSize = 20, cursor
 
 @get(
     _ID,
-    tags=["listeners"],
     summary="A listener (never its secret)",
     description="`state`: scheduled, active, retrying, paused, ended or disabled; "
     "`stats.pending`: matching events not yet delivered.",
@@ -101,7 +99,6 @@ Status = Annotated[str | None, QueryParameter(pattern="^(delivered|failed|dead)$
 
 @get(
     f"{_ID}/deliveries",
-    tags=["listeners"],
     summary="Every attempt, newest first",
     description="One row per attempt: delivered, failed (to be retried) or dead (a dead letter: redeliver it).",
     operation_id="listDeliveries",
@@ -134,7 +131,6 @@ async def list_deliveries(
 
 @get(
     "/event-types",
-    tags=["listeners"],
     summary="Every published event type with the JSON Schema of its payload",
     description="What a listener's `event_types`, `filter` and `fields` paths can refer to.",
     operation_id="listEventTypes",
@@ -155,7 +151,6 @@ routes = [
         summary="Register a listener",
         description="A webhook's `secret` is in this answer only. 422: an unknown event type, a filter that is not an "
         "SQL/JSON path predicate, a field that is not a path, `ends_at <= starts_at`, or a URL the rules refuse.",
-        tags=["listeners"],
         example=_STORY,
         kept_out=handlers.SECRET_KEPT_OUT,
     ),
@@ -168,7 +163,6 @@ routes = [
         operation_id="changeListener",
         summary="Change a listener's name, filter, fields or end, or pause it",
         description="A new filter applies to the events not yet delivered.",
-        tags=["listeners"],
         example={"paused": True},
     ),
     command(
@@ -181,7 +175,6 @@ routes = [
         operation_id="deleteListener",
         summary="Delete a listener",
         description="Its deliveries stop: a send already begun completes; see the README for the window.",
-        tags=["listeners"],
     ),
     command(
         "POST",
@@ -192,7 +185,6 @@ routes = [
         operation_id="rotateListenerSecret",
         summary="A new webhook secret (shown once)",
         description="The old secret stops signing at once. 409: a NATS listener has no secret.",
-        tags=["listeners"],
         kept_out=handlers.SECRET_KEPT_OUT,
     ),
     command(
@@ -205,7 +197,6 @@ routes = [
         operation_id="redeliver",
         summary="Deliver a dead letter again",
         description="Before the listener's next pending event. 409: the event is not a dead letter of this listener.",
-        tags=["listeners"],
     ),
     list_listeners,
     get_listener,

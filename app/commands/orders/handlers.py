@@ -11,11 +11,11 @@ from msgspec import Meta
 from app.commands.orders import domain, store
 from app.errors import NotFound
 from app.events.orders import OrderCancelled, OrderPlaced
-from app.infra.auth import Role
 from app.infra.clock import uuid7
 from app.infra.money import money
 from app.infra.unit_of_work import UnitOfWork
 from app.infra.web.decoding import text
+from app.roles import Role
 
 
 class LineItemIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

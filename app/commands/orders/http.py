@@ -5,8 +5,8 @@ from __future__ import annotations
 from app.commands.orders import handlers
 from app.commands.orders.handlers import CancelOrder, PlaceOrder
 from app.errors import Conflict, Invalid, NotFound
-from app.infra.auth import Role
 from app.infra.web.commands import command
+from app.roles import Role
 
 routes = [
     command(
@@ -23,7 +23,6 @@ routes = [
         operation_id="placeOrder",
         summary="Place an order (starts the order saga)",
         description="404: unknown consumer or restaurant. 422: a menu item the restaurant does not have.",
-        tags=["orders"],
         example={
             "consumer_id": "0193a9c4-1b2c-7d3e-8f40-5a6b7c8d9e0f",
             "restaurant_id": "0193a9c4-2c3d-7e4f-8a50-6b7c8d9e0f1a",
@@ -42,6 +41,5 @@ routes = [
         summary="Cancel an order before pickup",
         description="Compensations run: the payment is reversed, the ticket cancelled, the courier released. "
         "409 from PICKED_UP on.",
-        tags=["orders"],
     ),
 ]

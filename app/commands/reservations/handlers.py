@@ -13,10 +13,10 @@ from msgspec import Meta
 from app.commands.reservations import domain, store
 from app.errors import NotFound, invalid
 from app.events.reservations import RoomAdded
-from app.infra.auth import Role
 from app.infra.clock import uuid7
 from app.infra.unit_of_work import UnitOfWork
 from app.infra.web.decoding import AwareDatetime, text
+from app.roles import Role
 
 RoomName = Annotated[str, text(200, examples=["Blue room"])]
 # A user id is a path segment when read back (GET /users/{user_id}/...): no "/".

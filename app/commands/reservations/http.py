@@ -5,8 +5,8 @@ from __future__ import annotations
 from app.commands.reservations import handlers
 from app.commands.reservations.handlers import AddRoom, CancelReservation, ChangeReservation, ReserveRoom
 from app.errors import Conflict, NotFound
-from app.infra.auth import Role
 from app.infra.web.commands import command
+from app.roles import Role
 
 routes = [
     command(
@@ -19,7 +19,6 @@ routes = [
         operation_id="addRoom",
         summary="Add a room",
         description="A room with a capacity of at least 1; listed by GET /rooms once the rooms view has it.",
-        tags=["rooms"],
         example={"name": "Blue room", "capacity": 8, "location": "2nd floor"},
     ),
     command(
@@ -35,7 +34,6 @@ routes = [
         operation_id="reserveRoom",
         summary="Reserve a room for [start, end)",
         description="404: the room does not exist. 409: it is already reserved for an overlapping period.",
-        tags=["reservations"],
         example={
             "room_id": "0193a9c4-1b2c-7d3e-8f40-5a6b7c8d9e0f",
             "user_id": "alice",
@@ -53,7 +51,6 @@ routes = [
         operation_id="changeReservation",
         summary="Change a reservation's room or period",
         description="409: cancelled, stale `expected_version`, or the new period overlaps another reservation.",
-        tags=["reservations"],
         example={"start": "2027-01-04T10:00:00Z", "end": "2027-01-04T11:00:00Z", "expected_version": 1},
     ),
     command(
@@ -66,6 +63,5 @@ routes = [
         operation_id="cancelReservation",
         summary="Cancel a reservation",
         description="409: already cancelled.",
-        tags=["reservations"],
     ),
 ]

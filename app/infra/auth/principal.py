@@ -2,38 +2,33 @@
 
 from __future__ import annotations
 
-import enum
 from uuid import UUID
 
 import msgspec
 
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    USER = "user"  # sub = a reservations user_id
-    CONSUMER = "consumer"  # sub = a consumer id
-    RESTAURANT = "restaurant"  # sub = a restaurant id
-    COURIER = "courier"  # sub = a courier id
+# A role is a name in a token's `roles`. Infra knows one, admin (everything); the business
+# roles, each owning the rows whose owner is the caller's sub, are the modules' (app/roles.py).
+ADMIN = "admin"
 
 
 class Principal(msgspec.Struct, frozen=True):
     sub: str
-    roles: frozenset[Role]
+    roles: frozenset[str]
 
     @property
     def sees_all(self) -> bool:
         """An admin acts on and reads every row."""
-        return Role.ADMIN in self.roles
+        return ADMIN in self.roles
 
-    def may_call(self, allowed: frozenset[Role]) -> bool:
+    def may_call(self, allowed: frozenset[str]) -> bool:
         return self.sees_all or bool(self.roles & allowed)
 
-    def sub_as(self, role: Role) -> str | None:
+    def sub_as(self, role: str) -> str | None:
         """The caller's own id in `role`'s rows, or None when it does not hold `role`
         (so an SQL `owner = $n` matches nothing)."""
         return self.sub if role in self.roles else None
 
-    def id_as(self, role: Role) -> UUID | None:
+    def id_as(self, role: str) -> UUID | None:
         """sub_as for the roles whose ids are UUIDs; None as well for a sub that is not one
         (it owns no row)."""
         sub = self.sub_as(role)
@@ -44,7 +39,7 @@ class Principal(msgspec.Struct, frozen=True):
         except ValueError:
             return None
 
-    def owns(self, role: Role, owner: object) -> bool:
+    def owns(self, role: str, owner: object) -> bool:
         """May act on (or read) a row of `role`'s kind whose owner is `owner`."""
         return self.sees_all or (owner is not None and self.sub_as(role) == str(owner))
 
@@ -54,4 +49,4 @@ class Principal(msgspec.Struct, frozen=True):
 
 
 # Every caller when auth is off (AUTH_DISABLED, or the embedded development database).
-ANYONE = Principal("anonymous", frozenset({Role.ADMIN}))
+ANYONE = Principal("anonymous", frozenset({ADMIN}))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import aiohttp
@@ -19,7 +20,7 @@ import anyio
 import jwt
 
 from app.config import Settings
-from app.infra.auth.principal import Principal, Role
+from app.infra.auth.principal import ADMIN, Principal
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,6 @@ CHECKED_FOR_S = 60
 CHECKED_TOKENS = 10_000
 SECRET_ALGORITHMS = ("HS256",)
 KEY_SET_ALGORITHMS = ("RS256", "ES256")
-_ROLES = {r.value: r for r in Role}
 
 
 class Unauthenticated(Exception):
@@ -100,7 +100,9 @@ class Tokens:
     request's whole budget on this machine. A key withdrawn from the key set therefore
     stops admitting its tokens within CHECKED_FOR_S."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, roles: Iterable[str] = ()) -> None:
+        """`roles`: those a token's `roles` may grant besides admin (the modules' own)."""
+        self._known_roles = frozenset({ADMIN, *roles})
         self._checked: dict[str, tuple[float, Principal]] = {}
         self._secret = settings.auth_jwt_secret
         self.keys = KeySet(settings.auth_jwks_url) if settings.auth_jwks_url else None
@@ -128,7 +130,7 @@ class Tokens:
             claims = await self._verified(token)
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"the token was refused: {exc}") from None
-        principal = _principal(claims)
+        principal = _principal(claims, self._known_roles)
         if len(self._checked) >= CHECKED_TOKENS:
             self._checked.clear()  # many callers at once: start over rather than track ages
         self._checked[token] = (min(float(claims["exp"]) + LEEWAY_S, now + CHECKED_FOR_S), principal)
@@ -160,7 +162,7 @@ class Tokens:
         )
 
 
-def _principal(claims: dict[str, Any]) -> Principal:
+def _principal(claims: dict[str, Any], known_roles: frozenset[str]) -> Principal:
     sub, roles = claims.get("sub"), claims.get("roles", [])
     if not isinstance(sub, str) or not sub:
         raise Unauthenticated("the token's sub must be a non-empty string")
@@ -170,7 +172,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Unauthenticated("the token's roles must be a list of strings")
     # A role this release does not know grants nothing.
-    return Principal(sub, frozenset(_ROLES[r] for r in roles if r in _ROLES))
+    return Principal(sub, frozenset(r for r in roles if r in known_roles))
 
 
 def mint(secret: str, sub: str, roles: list[str], ttl_s: int, **claims: Any) -> str:

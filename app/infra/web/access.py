@@ -15,7 +15,7 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
-from app.infra.auth import ANYONE, Principal, Role, Unauthenticated
+from app.infra.auth import ANYONE, Principal, Unauthenticated
 from app.infra.web.problems import Problem
 from app.infra.web.services import Services
 
@@ -27,7 +27,7 @@ class Forbidden(Problem):
     status = 403
 
 
-def allow(*roles: Role) -> dict[str, Any]:
+def allow(*roles: str) -> dict[str, Any]:
     """`opt` of a route open to these roles (and admin)."""
     return {ROLES: frozenset(roles)}
 
@@ -36,7 +36,7 @@ def public() -> dict[str, Any]:
     return {PUBLIC: True}
 
 
-def roles_of(opt: dict[str, Any]) -> frozenset[Role] | None:
+def roles_of(opt: dict[str, Any]) -> frozenset[str] | None:
     """The roles a route admits besides admin (None: it is public)."""
     return None if opt.get(PUBLIC) else opt.get(ROLES, frozenset())
 

@@ -26,7 +26,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from app.errors import NotFound, Refusal
 from app.infra import idempotency
-from app.infra.auth import Principal, Role
+from app.infra.auth import Principal
 from app.infra.web import access, pipeline
 from app.infra.web.access import caller
 from app.infra.web.decoding import check_time, decode
@@ -44,7 +44,7 @@ class _Created(msgspec.Struct):
     id: UUID
 
 
-def check_names_caller(principal: Principal, admitted: frozenset[Role], field: str, value: object) -> None:
+def check_names_caller(principal: Principal, admitted: frozenset[str], field: str, value: object) -> None:
     """A body naming someone else (a `user_id`, a `consumer_id`) is refused: 403."""
     if not principal.sees_all and not any(principal.sub_as(r) == str(value) for r in admitted):
         raise access.Forbidden(f"{field} must be your own ({principal.sub})", errors=[{"field": field, "message": "not you"}])
@@ -125,13 +125,12 @@ def command(
     operation_id: str,
     summary: str,
     description: str = "",
-    tags: Sequence[str],
     status: int = 200,
     refusals: Sequence[type[Refusal]] = (),
     one_statement: bool = False,
     location: str | None = None,
     example: dict[str, Any] | None = None,
-    allow: Sequence[Role] = (),
+    allow: Sequence[str] = (),
     caller_field: str | None = None,
     caller_in_path: str | None = None,
     kept_out: pipeline.KeptOut | None = None,
@@ -214,6 +213,5 @@ def command(
         operation_id=operation_id,
         summary=summary,
         description=description or None,
-        tags=list(tags),
         opt={"doc": doc, **access.allow(*admitted)},
     )(endpoint)

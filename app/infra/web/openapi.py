@@ -114,17 +114,6 @@ PROBLEM_DETAILS: dict[str, Any] = {
     "additionalProperties": True,
 }
 
-TAGS = [
-    {"name": "rooms", "description": "Rooms, and which were popular"},
-    {"name": "reservations", "description": "Reserve a room for a period, change or cancel it, see your own history"},
-    {"name": "consumers", "description": "Consumers with a credit limit, and their order history"},
-    {"name": "restaurants", "description": "Restaurants, their menus, and which are available for a place and time"},
-    {"name": "orders", "description": "Orders and the order saga (payment, kitchen, delivery)"},
-    {"name": "kitchen", "description": "Kitchen tickets: accept, preparing, ready"},
-    {"name": "delivery", "description": "Couriers and deliveries"},
-    {"name": "listeners", "description": "Event listeners registered at run time: webhooks, delivered in commit order"},
-    {"name": "operations", "description": "Health, readiness and metrics"},
-]
 
 _WAIT_MS_SCHEMA = {"type": "integer", "minimum": 0, "maximum": 10000, "default": 2000}
 
@@ -190,7 +179,6 @@ def _complete_read(operation: dict[str, Any], doc: ReadDoc) -> None:
 
 def complete(skeleton: dict[str, Any], app: Litestar) -> dict[str, Any]:
     document = copy.deepcopy(skeleton)
-    document["tags"] = TAGS
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     entries = []
     for route in app.routes:

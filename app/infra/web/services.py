@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,7 +16,7 @@ from app.infra.consistency import ViewPositions
 from app.infra.db import Pool
 from app.infra.metrics import Histogram, Metrics
 from app.infra.standbys import Standbys
-from app.infra.subscriptions import SubscriptionHost
+from app.infra.subscriptions import Subscription, SubscriptionHost
 
 
 class Timed(Protocol):
@@ -34,6 +35,7 @@ class Services:
     database_url: str
     head_revision: str
     settings: Settings
+    subscriptions: Sequence[Subscription] = ()  # every module's (app/modules.py)
     host: SubscriptionHost | None = None
     deliveries: Timed | None = None
     tokens: Tokens | None = None  # None: auth is off, every caller is an admin

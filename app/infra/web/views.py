@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from litestar import Response
 from litestar.params import HeaderParameter, PathParameter
 
-from app.infra.auth import Principal, Role
+from app.infra.auth import Principal
 from app.infra.consistency import Fallback, PositionNotReached, ViewRead, parse_wait_ms
 from app.infra.db import Pool
 from app.infra.outbox import Position
@@ -108,7 +108,7 @@ def not_in_view(read: ViewRead, detail: str) -> NotInView:
 NOTHING = "SELECT 1 WHERE false"
 
 
-async def check_own(read: ViewRead, principal: Principal, role: Role, owner: object, detail: str) -> None:
+async def check_own(read: ViewRead, principal: Principal, role: str, owner: object, detail: str) -> None:
     """Someone else's rows (another user's reservations, another consumer's orders) are
     not revealed: a 404 like an id the view does not hold, read at the view's position."""
     if not principal.owns(role, owner):

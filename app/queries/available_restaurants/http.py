@@ -9,7 +9,6 @@ from litestar import Response, get
 from litestar.params import FromQuery
 
 from app.errors import Invalid
-from app.infra.auth import Role
 from app.infra.web.access import allow
 from app.infra.web.decoding import aware
 from app.infra.web.openapi import view_read
@@ -17,6 +16,7 @@ from app.infra.web.services import ServicesDep
 from app.infra.web.views import MinPosition, WaitMs, read_view, view_response
 from app.queries.available_restaurants import store
 from app.queries.available_restaurants.projector import VIEW
+from app.roles import Role
 
 
 class AvailableList(msgspec.Struct, frozen=True):
@@ -25,7 +25,6 @@ class AvailableList(msgspec.Struct, frozen=True):
 
 @get(
     "/restaurants/available",
-    tags=["restaurants"],
     summary="Open now and delivering here, nearest first",
     description="Restaurants open at `at` (in their own time zone) whose delivery radius covers the point, nearest first "
     "(great-circle distance). 422: `lat` outside -90..90 or `lon` outside -180..180.",

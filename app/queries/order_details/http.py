@@ -7,18 +7,17 @@ from uuid import UUID
 from litestar import Response, get
 from litestar.params import FromPath
 
-from app.infra.auth import Role
 from app.infra.web.access import CallerDep, allow
 from app.infra.web.openapi import view_read
 from app.infra.web.services import ServicesDep
 from app.infra.web.views import MinPosition, WaitMs, not_in_view, read_view, view_response
 from app.queries.order_details import store
 from app.queries.order_details.projector import VIEW
+from app.roles import Role
 
 
 @get(
     "/orders/{order_id:uuid}",
-    tags=["orders"],
     summary="An order's whole story, from every module's events",
     description="Composed from every module's events, with no call into the command modules. 404: not in the view "
     "(send X-Min-Position to wait for an order just placed).",

@@ -7,10 +7,11 @@ from uuid import UUID
 
 import msgspec
 
-from app.infra.auth import Principal, Role
+from app.infra.auth import Principal
 from app.infra.consistency import ViewRead
 from app.infra.money import money
 from app.queries.order_documents import Line, Named, lines
+from app.roles import Role
 
 
 class Payment(msgspec.Struct, frozen=True):

@@ -11,7 +11,6 @@ import msgspec
 from litestar import Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from app.infra.auth import Role
 from app.infra.web.access import CallerDep, allow
 from app.infra.web.decoding import NO_NUL, aware
 from app.infra.web.openapi import view_read
@@ -20,6 +19,7 @@ from app.infra.web.services import ServicesDep
 from app.infra.web.views import MinPosition, WaitMs, check_own, not_in_view, read_view, view_response
 from app.queries.order_history import store
 from app.queries.order_history.projector import VIEW
+from app.roles import Role
 
 
 class OrderState(StrEnum):
@@ -41,7 +41,6 @@ class OrderPage(msgspec.Struct, frozen=True):
 
 @get(
     "/consumers/{consumer_id:uuid}/orders",
-    tags=["orders"],
     summary="A consumer's orders, newest first",
     description="`since`/`until` bound `created_at` (half-open); an order matches `keywords` if any equals, "
     "case-insensitively, a whole word of the restaurant name or of a line item name. 404: no such consumer. "

@@ -8,7 +8,6 @@ from uuid import UUID
 import msgspec
 from litestar import Response, get
 
-from app.infra.auth import Role
 from app.infra.web.access import CallerDep, allow
 from app.infra.web.openapi import view_read
 from app.infra.web.pages import Cursor, PageSize, decode_cursor, page_of
@@ -16,6 +15,7 @@ from app.infra.web.services import ServicesDep
 from app.infra.web.views import MinPosition, UserIdInPath, WaitMs, check_own, read_view, view_response
 from app.queries.reservation_history import store
 from app.queries.reservation_history.projector import VIEW
+from app.roles import Role
 
 
 class HistoryPage(msgspec.Struct, frozen=True):
@@ -25,7 +25,6 @@ class HistoryPage(msgspec.Struct, frozen=True):
 
 @get(
     "/users/{user_id:str}/reservation-history",
-    tags=["reservations"],
     summary="Every change a user made to reservations, newest first",
     description="One entry per change (registered, changed, cancelled); `previous_*` are set for `changed` only.",
     operation_id="getReservationHistory",

@@ -10,7 +10,6 @@ from litestar import Response, get
 from litestar.params import QueryParameter
 
 from app.errors import invalid
-from app.infra.auth import Role
 from app.infra.web.access import allow
 from app.infra.web.decoding import aware
 from app.infra.web.openapi import view_read
@@ -18,6 +17,7 @@ from app.infra.web.services import ServicesDep
 from app.infra.web.views import MinPosition, WaitMs, read_view, view_response
 from app.queries.room_popularity import store
 from app.queries.room_popularity.projector import VIEW
+from app.roles import Role
 
 
 class PopularityList(msgspec.Struct, frozen=True):
@@ -26,7 +26,6 @@ class PopularityList(msgspec.Struct, frozen=True):
 
 @get(
     "/rooms/popularity",
-    tags=["rooms"],
     summary="Rooms ranked by how much they were booked in [from, to)",
     description="`reservations` counts active reservations overlapping the window, `booked_hours` sums their overlap. "
     "422: `to` is not after `from`.",

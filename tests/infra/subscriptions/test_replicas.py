@@ -12,7 +12,7 @@ from uuid import UUID
 import anyio
 import httpx
 
-from app import subscribers
+from app import modules
 from app.infra.db import Pool
 from app.infra.outbox import Position
 from tests.helpers import eventually
@@ -74,7 +74,7 @@ async def test_two_processes_share_the_work_and_take_over(database_url: str, poo
             events = await pool.fetchval("SELECT count(*) FROM command.outbox")
             owned = [subscription_metric(await metrics_of(http, s), "subscription_owned") for s in servers]
             applied = [subscription_metric(await metrics_of(http, s), "subscription_events_applied_total") for s in servers]
-            for name in subscribers.VIEWS:
+            for name in modules.VIEWS:
                 assert owned[0][name] + owned[1][name] == 1, f"{name} must have exactly one owner"
                 if name in ("rooms", "user_reservations", "reservation_history", "room_popularity"):
                     assert applied[0][name] + applied[1][name] == events, f"{name}: each event once"
@@ -88,7 +88,7 @@ async def test_two_processes_share_the_work_and_take_over(database_url: str, poo
 
             async def survivor_owns_every_view() -> bool:
                 now_owned = subscription_metric(await metrics_of(http, survivor), "subscription_owned")
-                return all(now_owned.get(name) == 1 for name in subscribers.VIEWS)
+                return all(now_owned.get(name) == 1 for name in modules.VIEWS)
 
             await eventually(survivor_owns_every_view, timeout=15)  # STANDBY_RETRY_S is 0.5 s: generous
 
@@ -139,5 +139,5 @@ async def test_workers_serve_one_port_and_read_their_writes(database_url: str, t
         server.stop()
     log = (tmp_path / "workers.log").read_text()
     assert log.count('"msg":"Started server process') == 2
-    for sub in subscribers.ALL:  # one owner each, never both workers
+    for sub in modules.SUBSCRIPTIONS:  # one owner each, never both workers
         assert log.count(f"subscription {sub.name} running from") == 1, sub.name

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from app import subscribers
+from app import modules
 from app.infra.db import Pool
 from app.infra.outbox import Position
 from app.infra.rebuild import RebuildError, rebuild
 from tests.helpers import add_room, async_equals, eventually, wait_for_subscriptions, wait_for_views
 
 ROOM_VIEWS = sorted(
-    s.name for s in subscribers.ALL if "reservations.room_added" in s.handled_types
+    s.name for s in modules.SUBSCRIPTIONS if "reservations.room_added" in s.handled_types
 )  # rooms, user_reservations, ...
 BROKEN = json.dumps({"type": "reservations.room_added", "name": 5})  # no room_id, a number for a name
 
@@ -67,7 +67,7 @@ async def test_an_undecodable_event_stops_only_its_subscribers_until_it_is_fixed
     assert checkpoint is not None and Position(checkpoint["xid"], checkpoint["id"]) < broken_at
 
     with pytest.raises(RebuildError, match="cannot decode event"):
-        await rebuild(pool, subscribers.VIEWS["rooms"])
+        await rebuild(pool, modules.VIEWS["rooms"])
 
     fixed = {
         "type": "reservations.room_added",

@@ -1,0 +1,9 @@
+"""The order_details view: what it contributes to the app (listed in app/modules.py)."""
+
+from __future__ import annotations
+
+from app.infra.modules import Module
+from app.queries.order_details import http, projector
+from app.tags import ORDERS
+
+module = Module("order_details", tag=ORDERS, routes=http.routes, subscriptions=[projector.subscription])

@@ -96,7 +96,7 @@ async def append(
     """Append events in the caller's transaction; returns the position of the last one.
 
     `along_with` runs in the same statement: a command whose whole effect is one write
-    and its events needs no explicit transaction (see UnitOfWork.write_with_events).
+    and its events needs no explicit transaction (see UnitOfWork.flush).
     `metadata` (JSON) is stored with each: who acted, outside the business payload."""
     types = [event_type(type(e)) for e in events]
     columns = (

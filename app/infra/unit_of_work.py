@@ -1,15 +1,23 @@
 """The unit of work a handler runs in: one connection (in a transaction, or a single
-statement that is atomic on its own), the clock, and the events the handler decided.
+statement that is atomic on its own), the clock, and what the handler decided: its events
+and the writes saved for the commit.
 
-A handler emits events; the runner that opened the unit (the command pipeline, or a
-process manager's subscription runner) appends them to the outbox before the commit and,
-after it, wakes the bus for the types that were appended. A store whose write can carry
-the append in the same statement (one round trip) calls `write_with_events`."""
+A handler records events (`emit`) and saves writes (`save`) in any order. The runner that
+opened the unit (the command pipeline, or a process manager's subscription runner) then
+flushes it before the commit: the saved writes run in the order saved, the last one in the
+same statement as the append of every recorded event, in record order (one round trip for
+a command whose whole effect is one write). A saved write is not seen by the handler's own
+reads before that flush: a handler that reads what it saved flushes first (accounting's
+reaction does, between runs of orders). After the commit the runner wakes the bus for the
+types that were appended."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeVar
 
+import asyncpg
 import msgspec
 
 from app.config import Settings
@@ -20,6 +28,7 @@ from app.infra.clock import Clock
 from app.infra.db import Connection
 from app.infra.outbox import Position, Write
 
+T = TypeVar("T")
 _encoder = msgspec.json.Encoder()
 _DEFAULTS = Settings()  # a process manager's unit: no setting of the operator's is read there
 
@@ -32,6 +41,11 @@ class CatchUp(Exception):
     def __init__(self, subscription: str) -> None:
         super().__init__(subscription)
         self.subscription = subscription
+
+
+# What a saved write's failure means to the handler: a refusal to raise instead (e.g. an
+# exclusion constraint's violation is a 409), or None for an error that stays one.
+Refused = Callable[[asyncpg.PostgresError], Exception | None]
 
 
 class UnitOfWork:
@@ -53,6 +67,7 @@ class UnitOfWork:
         self.settings = settings or _DEFAULTS  # the operator's configuration (e.g. listeners' allowed hosts)
         self._caught_up = caught_up
         self._pending: list[Event] = []
+        self._saved: list[tuple[Write, Refused | None]] = []
         # What was appended: the last position (the command's answer) and the types
         # (which subscribers the commit must wake).
         self.position: Position | None = None
@@ -64,25 +79,37 @@ class UnitOfWork:
     def emit(self, *events: Event) -> None:
         self._pending.extend(events)
 
-    @property
-    def has_unwritten_events(self) -> bool:
-        return bool(self._pending)
+    def save(self, write: Write, refused: Refused | None = None) -> None:
+        """Run `write` at the flush, with the events recorded before or after this call."""
+        self._saved.append((write, refused))
 
     def catch_up(self, subscription: str) -> None:
         """Raises CatchUp, unless the pipeline has already waited for `subscription`."""
         if subscription not in self._caught_up:
             raise CatchUp(subscription)
 
-    async def write_with_events(self, write: Write) -> None:
-        """Run `write` and append the events emitted so far, in one statement."""
-        await self._append(write)
-
-    async def flush(self) -> None:
-        """Append the events emitted since the last append (called by the runner)."""
-        if self._pending:
-            await self._append(None)
-
-    async def _append(self, write: Write | None) -> None:
+    async def flush(self, *, one_statement: bool = False) -> None:
+        """The saved writes, then the events appended with the last of them. `one_statement`:
+        the unit runs outside a transaction, so all of it must be that one statement."""
+        saved, self._saved = self._saved, []
         events, self._pending = self._pending, []
-        self.position = await outbox.append(self.conn, events, along_with=write, metadata=self._metadata)
-        self.appended_types.update(event_type(type(e)) for e in events)
+        if one_statement and (len(saved) > 1 or (events and not saved)):
+            raise RuntimeError("declared one statement, but its unit of work is not one saved write and its events")
+        for write, refused in saved[:-1]:
+            await _refusing(refused, self.conn.execute(write.sql, *write.args))
+        last, refused = saved[-1] if saved else (None, None)
+        if events:
+            self.position = await _refusing(refused, outbox.append(self.conn, events, along_with=last, metadata=self._metadata))
+            self.appended_types.update(event_type(type(e)) for e in events)
+        elif last is not None:
+            await _refusing(refused, self.conn.execute(last.sql, *last.args))
+
+
+async def _refusing(refused: Refused | None, statement: Awaitable[T]) -> T:
+    try:
+        return await statement
+    except asyncpg.PostgresError as exc:
+        refusal = refused(exc) if refused is not None else None
+        if refusal is None:
+            raise
+        raise refusal from None

@@ -35,7 +35,8 @@ async def authorize_or_decline(uow: UnitOfWork, orders: Sequence[OrderPlaced]) -
             uow.emit(
                 PaymentDeclined(order_id=o.order_id, consumer_id=o.consumer_id, amount=o.total, reason=d.reason or "", at=now)
             )
-    await store.record_payments(uow, decisions, now)
+    store.record_payments(uow, decisions, now)
+    await uow.flush()  # what follows in this batch (a cancellation, the next run's standing) reads these payments
 
 
 async def close(uow: UnitOfWork, order_id: UUID, status: str, at: datetime) -> None:

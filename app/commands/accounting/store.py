@@ -55,8 +55,8 @@ async def standing(
     return available, {r["decided"] for r in rows if r["decided"] is not None}
 
 
-async def record_payments(uow: UnitOfWork, decisions: Sequence[Decision], at: datetime) -> None:
-    """The payments and the events emitted so far, in one statement."""
+def record_payments(uow: UnitOfWork, decisions: Sequence[Decision], at: datetime) -> None:
+    """The payments, saved to be written with the batch's events in one statement."""
     columns = (
         [d.order.order_id for d in decisions],
         [d.order.consumer_id for d in decisions],
@@ -64,7 +64,7 @@ async def record_payments(uow: UnitOfWork, decisions: Sequence[Decision], at: da
         ["authorized" if d.authorized else "declined" for d in decisions],
         [at] * len(decisions),
     )
-    await uow.write_with_events(Write(RECORD, columns))
+    uow.save(Write(RECORD, columns))
 
 
 async def close(conn: Connection, order_id: UUID, status: str, at: datetime) -> bool:

@@ -30,5 +30,5 @@ class ConsumerCreated(msgspec.Struct, frozen=True):
 async def register_consumer(cmd: RegisterConsumer, uow: UnitOfWork) -> ConsumerCreated:
     consumer_id, credit_limit = uuid7(), parse_money(cmd.credit_limit)
     uow.emit(ConsumerRegistered(consumer_id=consumer_id, name=cmd.name, credit_limit=credit_limit))
-    await store.insert_consumer(uow, consumer_id, cmd.name, credit_limit, uow.now())
+    store.insert_consumer(uow, consumer_id, cmd.name, credit_limit, uow.now())
     return ConsumerCreated(consumer_id, cmd.name, money(credit_limit))

@@ -12,6 +12,6 @@ from app.infra.unit_of_work import UnitOfWork
 INSERT = "INSERT INTO command.consumers (id, name, credit_limit, created_at) VALUES ($1, $2, $3, $4)"
 
 
-async def insert_consumer(uow: UnitOfWork, consumer_id: UUID, name: str, credit_limit: Decimal, at: datetime) -> None:
-    """The consumer and its events in one statement."""
-    await uow.write_with_events(Write(INSERT, (consumer_id, name, credit_limit, at)))
+def insert_consumer(uow: UnitOfWork, consumer_id: UUID, name: str, credit_limit: Decimal, at: datetime) -> None:
+    """The consumer, saved to be written with its events in one statement."""
+    uow.save(Write(INSERT, (consumer_id, name, credit_limit, at)))

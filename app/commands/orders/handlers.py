@@ -74,7 +74,7 @@ async def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> OrderAccepted:
         at=uow.now(),
     )
     uow.emit(placed)
-    await store.insert_order(uow, placed)
+    store.insert_order(uow, placed)
     return OrderAccepted(placed.order_id, domain.APPROVAL_PENDING, money(total))
 
 

@@ -76,11 +76,11 @@ async def order_inputs(conn: Connection, consumer_id: UUID, restaurant_id: UUID)
     return OrderInputs(row["consumer_known"], (row["name"], {m.id: (m.name, m.price) for m in menu}))
 
 
-async def insert_order(uow: UnitOfWork, o: OrderPlaced) -> None:
-    """The order, as its event tells it, and its events in one statement."""
+def insert_order(uow: UnitOfWork, o: OrderPlaced) -> None:
+    """The order, as its event tells it, saved to be written with its events in one statement."""
     line_items = _json.encode(o.line_items).decode()
     write = Write(INSERT, (o.order_id, o.consumer_id, o.restaurant_id, line_items, o.total, o.delivery_address, o.at))
-    await uow.write_with_events(write)
+    uow.save(write)
 
 
 async def load_state(conn: Connection, order_id: UUID) -> tuple[str, int, UUID] | None:

@@ -90,7 +90,7 @@ def _state(r: domain.Reservation) -> ReservationState:
 async def add_room(cmd: AddRoom, uow: UnitOfWork) -> RoomCreated:
     room_id = uuid7()
     uow.emit(RoomAdded(room_id=room_id, name=cmd.name, capacity=cmd.capacity, location=cmd.location))
-    await store.insert_room(uow, room_id, cmd.name, cmd.capacity, cmd.location, uow.now())
+    store.insert_room(uow, room_id, cmd.name, cmd.capacity, cmd.location, uow.now())
     return RoomCreated(room_id, cmd.name, cmd.capacity, cmd.location)
 
 
@@ -98,7 +98,7 @@ async def reserve_room(cmd: ReserveRoom, uow: UnitOfWork) -> ReservationState:
     now = uow.now()
     reservation, event = domain.register(uuid7(), cmd.room_id, cmd.user_id, cmd.start, cmd.end, now)
     uow.emit(event)
-    await store.insert_reservation(uow, reservation, now)
+    store.insert_reservation(uow, reservation, now)
     return _state(reservation)
 
 
@@ -115,7 +115,7 @@ async def change_reservation(cmd: ChangeReservation, uow: UnitOfWork) -> Reserva
     changed, event = domain.change(
         current, room_id=cmd.room_id, start=cmd.start, end=cmd.end, expected_version=cmd.expected_version, at=now
     )
-    await store.save(uow.conn, changed, now)
+    store.save(uow, changed, now)
     uow.emit(event)
     return _state(changed)
 
@@ -123,6 +123,6 @@ async def change_reservation(cmd: ChangeReservation, uow: UnitOfWork) -> Reserva
 async def cancel_reservation(cmd: CancelReservation, uow: UnitOfWork) -> ReservationCancelledReply:
     now = uow.now()
     cancelled, event = domain.cancel(await _load(uow, cmd.reservation_id), now)
-    await store.save(uow.conn, cancelled, now)
+    store.save(uow, cancelled, now)
     uow.emit(event)
     return ReservationCancelledReply(cancelled.id, cancelled.status, cancelled.version)

@@ -31,9 +31,9 @@ WHERE id = $1
 """
 
 
-async def insert_room(uow: UnitOfWork, room_id: UUID, name: str, capacity: int, location: str | None, at: datetime) -> None:
-    """The room and its events in one statement."""
-    await uow.write_with_events(Write(INSERT_ROOM, (room_id, name, capacity, location, at)))
+def insert_room(uow: UnitOfWork, room_id: UUID, name: str, capacity: int, location: str | None, at: datetime) -> None:
+    """The room, saved to be written with its events in one statement."""
+    uow.save(Write(INSERT_ROOM, (room_id, name, capacity, location, at)))
 
 
 def _unknown_room(reservation: Reservation) -> NotFound:
@@ -47,16 +47,20 @@ def _overlap(reservation: Reservation) -> Conflict:
     )
 
 
-async def insert_reservation(uow: UnitOfWork, r: Reservation, at: datetime) -> None:
-    """The reservation and its events in one statement; the foreign key answers "does the
-    room exist" and the exclusion constraint "is it free" in that same round trip."""
+def insert_reservation(uow: UnitOfWork, r: Reservation, at: datetime) -> None:
+    """The reservation, saved to be written with its events in one statement; the foreign
+    key answers "does the room exist" and the exclusion constraint "is it free" in that same
+    round trip."""
     write = Write(INSERT_RESERVATION, (r.id, r.room_id, r.user_id, r.start, r.end, r.status, r.version, at))
-    try:
-        await uow.write_with_events(write)
-    except asyncpg.ExclusionViolationError:
-        raise _overlap(r) from None
-    except asyncpg.ForeignKeyViolationError:
-        raise _unknown_room(r) from None
+    uow.save(write, refused=lambda exc: _refusal(exc, r))
+
+
+def _refusal(exc: asyncpg.PostgresError, r: Reservation) -> Exception | None:
+    if isinstance(exc, asyncpg.ExclusionViolationError):
+        return _overlap(r)
+    if isinstance(exc, asyncpg.ForeignKeyViolationError):
+        return _unknown_room(r)
+    return None
 
 
 async def load_for_update(conn: Connection, reservation_id: UUID) -> Reservation | None:
@@ -64,10 +68,6 @@ async def load_for_update(conn: Connection, reservation_id: UUID) -> Reservation
     return None if row is None else Reservation(**dict(row))
 
 
-async def save(conn: Connection, r: Reservation, at: datetime) -> None:
-    try:
-        await conn.execute(SAVE, r.id, r.room_id, r.start, r.end, r.status, r.version, at)
-    except asyncpg.ExclusionViolationError:
-        raise _overlap(r) from None
-    except asyncpg.ForeignKeyViolationError:
-        raise _unknown_room(r) from None
+def save(uow: UnitOfWork, r: Reservation, at: datetime) -> None:
+    """The reservation as changed, saved to be written with its events in one statement."""
+    uow.save(Write(SAVE, (r.id, r.room_id, r.start, r.end, r.status, r.version, at)), refused=lambda exc: _refusal(exc, r))

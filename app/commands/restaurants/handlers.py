@@ -108,7 +108,7 @@ async def register_restaurant(cmd: RegisterRestaurant, uow: UnitOfWork) -> Resta
         menu_revision=1,
     )
     uow.emit(r)
-    await store.insert_restaurant(uow, r, uow.now())
+    store.insert_restaurant(uow, r, uow.now())
     return Restaurant(
         r.restaurant_id,
         r.name,

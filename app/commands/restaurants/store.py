@@ -25,9 +25,9 @@ WHERE id = $1 RETURNING menu_revision
 _json = msgspec.json.Encoder()
 
 
-async def insert_restaurant(uow: UnitOfWork, r: RestaurantRegistered, at: datetime) -> None:
-    """The restaurant, as its event tells it, and its events in one statement."""
-    await uow.write_with_events(
+def insert_restaurant(uow: UnitOfWork, r: RestaurantRegistered, at: datetime) -> None:
+    """The restaurant, as its event tells it, saved to be written with its events in one statement."""
+    uow.save(
         Write(
             INSERT,
             (

@@ -7,7 +7,7 @@
 With an `Idempotency-Key`, the key is claimed in the command's own transaction (see
 idempotency.py) and the answer stored under it; a refusal (404, 409, 422) is stored too,
 behind a savepoint, so a retry gets the same answer. A command whose whole effect is one
-statement (its write and its events, see UnitOfWork.write_with_events) runs without
+statement (one saved write and its events, see UnitOfWork.flush) runs without
 BEGIN and COMMIT when no key is given: one round trip in all.
 
 A transaction PostgreSQL aborts as a deadlock victim or a serialization failure runs again
@@ -110,8 +110,7 @@ async def _attempt(
         if key is None:
             if one_statement:
                 reply = await handler(cmd, uow)
-                if uow.has_unwritten_events:
-                    raise RuntimeError(f"{handler.__name__} is declared one statement but left events unwritten")
+                await uow.flush(one_statement=True)
             else:
                 async with conn.transaction():
                     reply = await handler(cmd, uow)

@@ -14,7 +14,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from app import modules
-from app.commands.listeners.delivery import Deliveries
+from app.commands.listeners.dispatch import Dispatcher
 from app.config import Settings
 from app.infra.auth import Tokens
 from app.infra.bus import EventBus
@@ -93,8 +93,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 if settings.run_subscriptions:
                     services.host = SubscriptionHost(modules.SUBSCRIPTIONS, pool, url, bus, positions, settings.standby_retry_s)
                     tg.start_soon(services.host.run)
-                    services.deliveries = Deliveries(pool, url, settings)
-                    tg.start_soon(services.deliveries.run)
+                    services.dispatcher = Dispatcher(pool, url, settings)
+                    tg.start_soon(services.dispatcher.run)
                 yield
                 tg.cancel_scope.cancel()
         finally:

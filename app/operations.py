@@ -81,13 +81,13 @@ async def ready(services: ServicesDep, request: Request[Any, Any, Any]) -> Respo
 )
 async def metrics(services: ServicesDep) -> Response[str]:
     samples = await status.sample(services.pool, services.subscriptions, services.host)
-    lines = services.metrics.render(samples) + listener_lines(await listeners.samples(services.pool), services.deliveries)
+    lines = services.metrics.render(samples) + listener_lines(await listeners.samples(services.pool), services.dispatcher)
     if services.standbys is not None:
         lines += standby_lines(services.standbys)
     return Response(lines, media_type=PROMETHEUS_TEXT)
 
 
-def listener_lines(rows: list[Any], deliveries: Timed | None) -> str:
+def listener_lines(rows: list[Any], dispatcher: Timed | None) -> str:
     """Per listener: pending, delivered, failed attempts, dead letters, paused/disabled; and
     the latency of the deliveries this process made (commit to acknowledgement)."""
     gauges = [
@@ -103,11 +103,11 @@ def listener_lines(rows: list[Any], deliveries: Timed | None) -> str:
         out += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
         # By id alone: a listener's name is its registrant's text, and /metrics is public.
         out += [f"{name}{labels(listener=str(r['id']))} {int(r[column])}" for r in rows]
-    if deliveries is not None:
+    if dispatcher is not None:
         out += [
             "# HELP listener_delivery_latency_seconds From an event's commit to its delivery's acknowledgement (this process).",
             "# TYPE listener_delivery_latency_seconds histogram",
-            *deliveries.latency.lines("listener_delivery_latency_seconds"),
+            *dispatcher.latency.lines("listener_delivery_latency_seconds"),
         ]
     return "\n".join(out) + "\n"
 

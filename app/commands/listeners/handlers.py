@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-import anyio
 import asyncpg
 import msgspec
 from msgspec import Meta
 
 from app.commands.listeners import domain, store
+from app.commands.listeners.addresses import checked_address
 from app.errors import Conflict, Invalid, NotFound, invalid
 from app.events import published
 from app.events.listeners import ListenerChanged, ListenerDeleted, ListenerRegistered, ListenerSecretRotated
@@ -177,22 +176,6 @@ async def _with_current_secret(conn: Any, cmd: Any, body: bytes) -> bytes:
 # The secret in the answer to a registration or a rotation is not kept under the
 # Idempotency-Key as a second copy: a repeat gets the listener's current secret.
 SECRET_KEPT_OUT = KeptOut(_without_secret, _with_current_secret)
-
-
-async def checked_address(url: str, allowed: domain.Allowed) -> str | None:
-    """The URL's rules, its host resolved now (a 422 on `target.url`): the address to
-    connect to, or None for a host the operator allows by name. At registration, and again
-    before each delivery (a host that resolved to a public address may not any more)."""
-    host = domain.webhook_host(url)
-    if host in allowed.hosts:
-        return None
-    try:
-        infos = await anyio.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError:
-        infos = []
-    addresses = sorted({str(info[4][0]) for info in infos})
-    domain.check_addresses(host, addresses, allowed)
-    return addresses[0]
 
 
 async def _check_paths(uow: UnitOfWork, filter_: str | None, fields: dict[str, str] | None) -> None:

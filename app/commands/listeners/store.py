@@ -267,3 +267,71 @@ async def deliveries(
     conn: Connection | Pool, listener_id: UUID, status: str | None, before: int | None, limit: int
 ) -> list[asyncpg.Record]:
     return await conn.fetch(DELIVERIES, listener_id, status, before, limit)
+
+
+# -- dispatch: what to send next, and each attempt's outcome --------------------------------
+
+# Listeners with an event to deliver, and when their next one is due (an index probe each).
+DUE = """
+SELECT l.id, h.next_attempt_at
+FROM command.listeners l
+CROSS JOIN LATERAL (
+    SELECT q.next_attempt_at FROM command.listener_queue q
+    WHERE q.listener_id = l.id AND q.status = 'pending'
+    ORDER BY q.redelivered DESC, q.xid, q.id LIMIT 1
+) AS h
+WHERE NOT l.paused AND NOT l.disabled AND NOT l.deleted AND l.id <> ALL ($1::uuid[])
+"""
+# A listener's next events: redelivered dead letters first, then commit order. The
+# document's `data` is the payload, or the listener's fields evaluated by PostgreSQL.
+HEADS = """
+SELECT q.listener_id, q.xid, q.id, q.attempts, q.next_attempt_at, l.target, l.secret,
+       o.event_id, o.type, o.recorded_at,
+       CASE WHEN l.fields IS NULL THEN o.payload
+            ELSE (SELECT coalesce(jsonb_object_agg(f.key, jsonb_path_query_first(o.payload, f.value::jsonpath, '{}', true)),
+                                  '{}'::jsonb)
+                  FROM jsonb_each_text(l.fields) AS f)
+       END::text AS data
+FROM command.listener_queue q
+JOIN command.listeners l ON l.id = q.listener_id
+JOIN command.outbox o ON o.xid = q.xid AND o.id = q.id
+WHERE q.listener_id = $1 AND q.status = 'pending' AND NOT l.paused AND NOT l.disabled AND NOT l.deleted
+ORDER BY q.redelivered DESC, q.xid, q.id LIMIT $2
+"""
+_LOG = """
+INSERT INTO command.listener_deliveries (listener_id, event_id, type, xid, id, attempt, status, response_status,
+    error, duration_ms, at)
+SELECT $1, $4, $5, $2, $3, $6, {status}, $7, $8, $9, $10 FROM {source}
+"""
+# An attempt's outcome and its log row, one statement each (atomic without a transaction).
+DELIVERED = f"""
+WITH done AS (
+    DELETE FROM command.listener_queue WHERE listener_id = $1 AND xid = $2 AND id = $3 RETURNING xid, id
+), moved AS (
+    UPDATE command.listeners l SET delivered = l.delivered + 1,
+        last_xid = CASE WHEN l.last_xid IS NULL OR (d.xid, d.id) > (l.last_xid, l.last_id) THEN d.xid ELSE l.last_xid END,
+        last_id = CASE WHEN l.last_xid IS NULL OR (d.xid, d.id) > (l.last_xid, l.last_id) THEN d.id ELSE l.last_id END
+    FROM done d WHERE l.id = $1
+)
+{_LOG.format(status="'delivered'", source="done")}
+"""
+FAILED = f"""
+WITH q AS (
+    UPDATE command.listener_queue SET attempts = attempts + 1, last_failed = true, status = $11, next_attempt_at = $12
+    WHERE listener_id = $1 AND xid = $2 AND id = $3 AND status = 'pending' RETURNING 1
+), counted AS (
+    UPDATE command.listeners SET failed_attempts = failed_attempts + 1, disabled = disabled OR $13
+    WHERE id = $1 AND EXISTS (SELECT FROM q)
+)
+{_LOG.format(status="CASE WHEN $11 = 'dead' THEN 'dead' ELSE 'failed' END", source="q")}
+"""
+
+
+async def due(pool: Pool, busy: list[UUID]) -> list[Any]:
+    """Listeners (not in `busy`) with a pending event, and when their next one is due."""
+    return await pool.fetch(DUE, busy)
+
+
+async def heads(pool: Pool, listener_id: UUID, count: int) -> list[Any]:
+    """A listener's next `count` events to send, each with its document's data."""
+    return await pool.fetch(HEADS, listener_id, count)

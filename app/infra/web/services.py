@@ -20,7 +20,7 @@ from app.infra.subscriptions import Subscription, SubscriptionHost
 
 
 class Timed(Protocol):
-    """A background worker whose latency /metrics shows (the listeners' deliveries)."""
+    """A background worker whose latency /metrics shows (the listeners' dispatch)."""
 
     latency: Histogram
 
@@ -37,7 +37,7 @@ class Services:
     settings: Settings
     subscriptions: Sequence[Subscription] = ()  # every module's (app/modules.py)
     host: SubscriptionHost | None = None
-    deliveries: Timed | None = None
+    dispatcher: Timed | None = None  # None: this process runs no subscriptions
     tokens: Tokens | None = None  # None: auth is off, every caller is an admin
     standbys: Standbys | None = None  # None: views are read on the primary
 

@@ -12,7 +12,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from app.commands.listeners import delivery
+from app.commands.listeners import sender
 from tests.commands.listeners.test_listeners import attempts, listener, register
 from tests.food import consumer, place, restaurant
 from tests.helpers import eventually
@@ -25,13 +25,13 @@ async def test_the_request_goes_to_the_checked_address_not_to_a_new_dns_answer(
     """`localhost` resolves to 127.0.0.1 here; the check is made to answer 127.0.0.2 (as a
     DNS answer that changed between the check and the connection would): the request must
     go to 127.0.0.2, the address that was checked, under the URL's own name."""
-    checked = delivery.checked_address
+    checked = sender.checked_address
 
     async def checked_elsewhere(url: str, allowed: Any) -> str | None:
         await checked(url, allowed)
         return "127.0.0.2"
 
-    monkeypatch.setattr(delivery, "checked_address", checked_elsewhere)
+    monkeypatch.setattr(sender, "checked_address", checked_elsewhere)
     async with receiving() as by_name, receiving(Receiver(port=by_name.port, host="127.0.0.2")) as checked_one:
         r = await client.post(
             "/listeners",

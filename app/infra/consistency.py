@@ -8,8 +8,6 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-import asyncpg
-
 from app.infra.bus import Wakeup
 from app.infra.db import Connection, Pool
 from app.infra.outbox import ORIGIN, Position
@@ -58,8 +56,8 @@ class ViewRead:
 
     One snapshot makes `position` exactly the position the rows reflect, in one round
     trip instead of two, whether or not the page is empty. A store reads through it as it
-    would through the pool, minding that each row ends with the position
-    (`Struct(*r[:-1])`).
+    would through the pool; the rows come back as tuples of the query's columns, in its
+    order (`Struct(*row)`), and the position beside them, in `position`.
     """
 
     def __init__(self, pool: Pool, view: str, fallback: Fallback | None = None) -> None:
@@ -68,7 +66,7 @@ class ViewRead:
         self._fallback = fallback
         self.position: Position | None = None
 
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         statement = _with_position(sql, len(args) + 1)
         fallback = self._fallback
         failures = fallback.failures if fallback is not None else ()
@@ -82,9 +80,9 @@ class ViewRead:
             rows = await fallback.pool.fetch(statement, *args, self._view)
         xid, id_, found = rows[0]["view_position__"]
         self.position = ORIGIN if xid is None else Position(xid, id_)
-        return rows if found is not None else []
+        return [row[:-1] for row in rows] if found is not None else []
 
-    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+    async def fetchrow(self, sql: str, *args: Any) -> tuple[Any, ...] | None:
         rows = await self.fetch(sql, *args)
         return rows[0] if rows else None
 

@@ -146,6 +146,11 @@ def server_settings(idle_in_transaction_timeout_ms: int, statement_timeout_ms: i
     return {
         "idle_in_transaction_session_timeout": str(idle_in_transaction_timeout_ms),
         "statement_timeout": str(statement_timeout_ms),
+        # A view's tables are named bare wherever its SQL is (its reads, its projector, its
+        # one-statement batches): `query` for the live views; a view's own transaction
+        # points it at a shadow schema while it is rebuilt. Command tables are always
+        # written `command.<table>`.
+        "search_path": "query, public",
         "application_name": "cqrs-app",
     }
 

@@ -24,8 +24,8 @@ async def test_rows_keep_their_order_and_carry_the_checkpoint(pool: Pool) -> Non
     await set_checkpoint(pool, "view_read_a", Position(41, 7))
     read = ViewRead(pool, "view_read_a")
     rows = await read.fetch(PAGE, 300)
-    assert [r["n"] for r in rows] == list(range(300, 0, -1))
-    assert rows[0][:-1] == (300, None), "a row that is NULL but for one column is still a row"
+    assert [r[0] for r in rows] == list(range(300, 0, -1))
+    assert rows[0] == (300, None), "a row that is NULL but for one column is still a row; the position is beside it"
     assert read.position == Position(41, 7)
 
 
@@ -39,7 +39,7 @@ async def test_an_empty_page_is_empty_and_still_tells_the_position(pool: Pool) -
 
 async def test_a_view_with_no_checkpoint_yet_is_at_the_origin(pool: Pool) -> None:
     read = ViewRead(pool, "view_read_never_ran")
-    assert [r["n"] for r in await read.fetch(PAGE, 2)] == [2, 1]
+    assert [r[0] for r in await read.fetch(PAGE, 2)] == [2, 1]
     assert read.position == ORIGIN
     assert await read.fetch(PAGE, 0) == []
     assert read.position == ORIGIN
@@ -58,5 +58,5 @@ async def test_a_read_the_standby_fails_is_read_again_on_the_primary(pool: Pool,
     failures: list[BaseException] = []
     read = ViewRead(gone, "view_read_fallback", Fallback(pool, STANDBY_FAILURES, failures.append))
     rows = await read.fetch(PAGE, 3)
-    assert [r["n"] for r in rows] == [3, 2, 1] and read.position == Position(43, 1)
+    assert [r[0] for r in rows] == [3, 2, 1] and read.position == Position(43, 1)
     assert len(failures) == 1

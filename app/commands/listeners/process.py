@@ -61,7 +61,7 @@ async def _behind_a_savepoint(conn: Connection, sql: str, *args: object) -> None
     await conn.execute("RELEASE SAVEPOINT fan_out")
 
 
-def fan_out_as_one_statement(schema: str, batch: Sequence[Envelope]) -> Write:
+def fan_out_as_one_statement(batch: Sequence[Envelope]) -> Write:
     """Every batch: the runner moves the checkpoint in the same statement (one round trip)."""
     return _match(batch)
 

@@ -187,7 +187,7 @@ class Runner:
         transaction, where a subscription can contain a failure (the listeners' fan-out does)."""
         sub = self.subscription
         batch = await self._decoded(batch)
-        write = sub.one_statement(sub.schema, batch) if sub.one_statement is not None and one_statement else None
+        write = sub.one_statement(batch) if sub.one_statement is not None and one_statement else None
         appended: set[str] = set()
         if write is not None:
             applied = await apply_as_one_statement(

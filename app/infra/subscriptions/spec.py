@@ -19,8 +19,8 @@ Handler = Callable[[Connection, Sequence[Envelope]], Awaitable[None]]
 # A process manager: writes its module's tables and emits events of its own (the runner
 # appends them in the batch's transaction and wakes the bus after the commit).
 React = Callable[[UnitOfWork, Sequence[Envelope]], Awaitable[None]]
-# (schema, batch) -> the batch as one statement over that schema's tables, or None.
-OneStatement = Callable[[str, Sequence[Envelope]], Write | None]
+# A live batch as one statement over the view's tables, or None (a rebuild never asks).
+OneStatement = Callable[[Sequence[Envelope]], Write | None]
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,8 @@ class Subscription:
     # The event types the handler acts on (empty: all). A batch with none of them runs
     # no transaction: the checkpoint moves past it in memory and is written later.
     handles: tuple[type[Event], ...] = ()
-    # A view may also write a batch of some shapes (its commonest) as one statement, its
-    # tables named in the schema it is given: the live runner then moves the checkpoint
+    # A view may also write a live batch of some shapes (its commonest) as one statement
+    # (its tables named as everywhere: the pool's sessions resolve them in `query`): the runner moves the checkpoint
     # in that same statement, one round trip instead of four (BEGIN, compare-and-set, the
     # batch, COMMIT). None for any other batch, which `handle` applies as usual (and a
     # rebuild always uses `handle`, so "the view equals a rebuild" holds the two equal).

@@ -27,7 +27,7 @@ AVAILABLE = f"""
 WITH here AS (
     SELECT {POINT.format(lat="$1::float8", lon="$2::float8")} AS point,
            (SELECT coalesce(max(delivery_radius_km), 0) * 1000
-              FROM query.available_restaurants) AS widest_m
+              FROM available_restaurants) AS widest_m
 ),
 candidates AS (
     SELECT r.*,
@@ -36,14 +36,14 @@ candidates AS (
                + cos(radians($1)) * cos(radians(r.lat)) * sin(radians(r.lon - $2) / 2) ^ 2
            )) AS distance_km,
            ($3::timestamptz AT TIME ZONE r.timezone) AS local_at
-    FROM query.available_restaurants r, here
+    FROM available_restaurants r, here
     WHERE cube_enlarge(here.point, here.widest_m, 3) @> r.location
 )
 SELECT c.id, c.name, c.address, c.distance_km
 FROM candidates c
 WHERE c.distance_km <= c.delivery_radius_km
   AND EXISTS (
-    SELECT 1 FROM query.available_restaurant_hours h
+    SELECT 1 FROM available_restaurant_hours h
     WHERE h.restaurant_id = c.id AND (
         (h.opens < h.closes AND h.day = extract(isodow FROM c.local_at) - 1
             AND c.local_at::time >= h.opens AND c.local_at::time < h.closes)
@@ -56,4 +56,4 @@ ORDER BY c.distance_km, c.id
 
 
 async def available(read: ViewRead, lat: float, lon: float, at: datetime) -> list[AvailableRestaurant]:
-    return [AvailableRestaurant(*r[:-1]) for r in await read.fetch(AVAILABLE, lat, lon, at)]
+    return [AvailableRestaurant(*r) for r in await read.fetch(AVAILABLE, lat, lon, at)]

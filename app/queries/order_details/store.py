@@ -46,7 +46,9 @@ class OrderDetails(msgspec.Struct, frozen=True):
 
 # The order, if the caller may read it: an admin, or its consumer, restaurant or courier.
 ONE = """
-SELECT * FROM query.order_details
+SELECT id, consumer_id, restaurant_id, restaurant_name, line_items, total, state, payment_status, ticket_status,
+       ticket_ready_by, delivery_status, courier_id, courier_name, picked_up_at, delivered_at, created_at, updated_at
+FROM order_details
 WHERE id = $1 AND consumer_id IS NOT NULL
   AND ($2 OR consumer_id = $3 OR restaurant_id = $4 OR courier_id = $5)
 """
@@ -58,17 +60,19 @@ async def order(read: ViewRead, order_id: UUID, caller: Principal) -> OrderDetai
     )
     if r is None:
         return None
-    courier = Named(r["courier_id"], r["courier_name"]) if r["courier_id"] else None
+    (id_, consumer_id, restaurant_id, restaurant_name, line_items, total, state, payment_status, ticket_status, ready_by,
+     delivery_status, courier_id, courier_name, picked_up_at, delivered_at, created_at, updated_at) = r  # fmt: skip
+    courier = Named(courier_id, courier_name) if courier_id else None
     return OrderDetails(
-        id=r["id"],
-        consumer_id=r["consumer_id"],
-        restaurant=Named(r["restaurant_id"], r["restaurant_name"]),
-        line_items=lines(r["line_items"]),
-        total=money(r["total"]),
-        state=r["state"],
-        payment=Payment(r["payment_status"]),
-        ticket=Ticket(r["ticket_status"], r["ticket_ready_by"]) if r["ticket_status"] else None,
-        delivery=Delivery(r["delivery_status"], courier, r["picked_up_at"], r["delivered_at"]) if r["delivery_status"] else None,
-        created_at=r["created_at"],
-        updated_at=r["updated_at"],
+        id=id_,
+        consumer_id=consumer_id,
+        restaurant=Named(restaurant_id, restaurant_name),
+        line_items=lines(line_items),
+        total=money(total),
+        state=state,
+        payment=Payment(payment_status),
+        ticket=Ticket(ticket_status, ready_by) if ticket_status else None,
+        delivery=Delivery(delivery_status, courier, picked_up_at, delivered_at) if delivery_status else None,
+        created_at=created_at,
+        updated_at=updated_at,
     )

@@ -56,7 +56,7 @@ def build(consumer_id: UUID, f: Filters, after: tuple[datetime, UUID] | None, li
     args.append(limit)
     sql = (
         "SELECT id, restaurant_id, restaurant_name, line_items, total, state, created_at "
-        f"FROM query.order_history WHERE {' AND '.join(clauses)} "
+        f"FROM order_history WHERE {' AND '.join(clauses)} "
         f"ORDER BY created_at DESC, id DESC LIMIT ${len(args)}"
     )
     return sql, args
@@ -67,19 +67,12 @@ async def history(
 ) -> list[OrderSummary]:
     sql, args = build(consumer_id, f, after, limit)
     return [
-        OrderSummary(
-            r["id"],
-            Named(r["restaurant_id"], r["restaurant_name"]),
-            lines(r["line_items"]),
-            money(r["total"]),
-            r["state"],
-            r["created_at"],
-        )
-        for r in await read.fetch(sql, *args)
+        OrderSummary(id_, Named(restaurant_id, restaurant_name), lines(line_items), money(total), state, created_at)
+        for id_, restaurant_id, restaurant_name, line_items, total, state, created_at in await read.fetch(sql, *args)
     ]
 
 
-KNOWN = "SELECT id FROM query.order_history_consumers WHERE id = $1"
+KNOWN = "SELECT id FROM order_history_consumers WHERE id = $1"
 
 
 async def consumer_known(read: ViewRead, consumer_id: UUID) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 
 from app.events.reservations import (
     ReservationCancelled,
@@ -11,6 +10,7 @@ from app.events.reservations import (
     ReservationRegistered,
     RoomAdded,
 )
+from app.infra.batching import ColumnStatement, StatementRuns, columns
 from app.infra.db import Connection
 from app.infra.outbox import Envelope, Write
 from app.infra.subscriptions import Subscription
@@ -20,14 +20,20 @@ VIEW = "reservation_history"
 ADD_ROOM = """
 INSERT INTO reservation_history_rooms (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING
 """
-RECORD = """
+# Reservation events, any number in one statement: one row per event, none depends on another.
+RECORD = ColumnStatement("""
 INSERT INTO reservation_history (
     event_id, user_id, reservation_id, room_id, room_name, action,
     start_at, end_at, previous_start, previous_end, previous_room_id, at, actor)
-SELECT $1, $2, $3, $4, r.name, $5, $6, $7, $8, $9, $10, $11, $12
-FROM reservation_history_rooms r WHERE r.id = $4
+SELECT e.event_id, e.user_id, e.reservation_id, e.room_id, r.name, e.action,
+       e.start_at, e.end_at, e.previous_start, e.previous_end, e.previous_room_id, e.at, e.actor
+FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[], $7::timestamptz[],
+            $8::timestamptz[], $9::timestamptz[], $10::uuid[], $11::timestamptz[], $12::text[])
+     AS e(event_id, user_id, reservation_id, room_id, action, start_at, end_at,
+          previous_start, previous_end, previous_room_id, at, actor)
+JOIN reservation_history_rooms r ON r.id = e.room_id
 ON CONFLICT (event_id) DO NOTHING
-"""
+""")
 
 
 Row = tuple[object, ...]
@@ -50,45 +56,21 @@ def _row(envelope: Envelope) -> Row | None:
 
 
 async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
-    rows: list[Row] = []
+    runs = StatementRuns(conn)
     for envelope in batch:
         if isinstance(envelope.event, RoomAdded):
-            if rows:
-                await conn.executemany(RECORD, rows)
-                rows = []
-            await conn.execute(ADD_ROOM, envelope.event.room_id, envelope.event.name)
+            await runs.add(ADD_ROOM, envelope.event.room_id, envelope.event.name)
         elif (row := _row(envelope)) is not None:
-            rows.append(row)
-    if rows:
-        await conn.executemany(RECORD, rows)
+            await runs.add(RECORD, *row)
+    await runs.flush()
 
 
-@cache
-def _record_all(schema: str) -> str:
-    return f"""
-    INSERT INTO {schema}.reservation_history (
-        event_id, user_id, reservation_id, room_id, room_name, action,
-        start_at, end_at, previous_start, previous_end, previous_room_id, at, actor)
-    SELECT e.event_id, e.user_id, e.reservation_id, e.room_id, r.name, e.action,
-           e.start_at, e.end_at, e.previous_start, e.previous_end, e.previous_room_id, e.at, e.actor
-    FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[], $7::timestamptz[],
-                $8::timestamptz[], $9::timestamptz[], $10::uuid[], $11::timestamptz[], $12::text[])
-         AS e(event_id, user_id, reservation_id, room_id, action, start_at, end_at,
-              previous_start, previous_end, previous_room_id, at, actor)
-    JOIN {schema}.reservation_history_rooms r ON r.id = e.room_id
-    ON CONFLICT (event_id) DO NOTHING
-    """
-
-
-def as_one_statement(schema: str, batch: Sequence[Envelope]) -> Write | None:
-    """A batch without new rooms (the usual one), as RECORD for each event in one
-    statement: one row per event, none depends on another. With a RoomAdded: None."""
+def as_one_statement(batch: Sequence[Envelope]) -> Write | None:
+    """A batch without new rooms (the usual one) as RECORD; with a RoomAdded: None."""
     if any(isinstance(e.event, RoomAdded) for e in batch):
         return None
     rows = [row for e in batch if (row := _row(e)) is not None]
-    if not rows:
-        return None
-    return Write(_record_all(schema), tuple(list(column) for column in zip(*rows, strict=True)))
+    return Write(RECORD.sql, columns(rows)) if rows else None
 
 
 subscription = Subscription(

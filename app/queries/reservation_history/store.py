@@ -31,11 +31,11 @@ COLUMNS = """event_id, reservation_id, room_id, room_name, action, start_at, end
     previous_start, previous_end, previous_room_id, at,
     CASE WHEN actor IS NULL OR actor = user_id THEN actor ELSE 'admin' END"""
 FIRST_PAGE = f"""
-SELECT {COLUMNS} FROM query.reservation_history WHERE user_id = $1
+SELECT {COLUMNS} FROM reservation_history WHERE user_id = $1
 ORDER BY at DESC, event_id DESC LIMIT $2
 """
 NEXT_PAGE = f"""
-SELECT {COLUMNS} FROM query.reservation_history
+SELECT {COLUMNS} FROM reservation_history
 WHERE user_id = $1 AND (at, event_id) < ($3, $4)
 ORDER BY at DESC, event_id DESC LIMIT $2
 """
@@ -46,4 +46,4 @@ async def history_of(read: ViewRead, user_id: str, page_size: int, after: tuple[
         rows = await read.fetch(FIRST_PAGE, user_id, page_size + 1)
     else:
         rows = await read.fetch(NEXT_PAGE, user_id, page_size + 1, *after)
-    return [HistoryEntry(*r[:-1]) for r in rows]
+    return [HistoryEntry(*r) for r in rows]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 
 from app.events.reservations import (
     ReservationCancelled,
@@ -11,7 +10,7 @@ from app.events.reservations import (
     ReservationRegistered,
     RoomAdded,
 )
-from app.infra.batching import StatementRuns
+from app.infra.batching import ColumnStatement, StatementRuns, columns
 from app.infra.db import Connection
 from app.infra.outbox import Envelope, Write
 from app.infra.subscriptions import Subscription
@@ -22,11 +21,15 @@ VIEW = "room_popularity"
 ADD_ROOM = """
 INSERT INTO room_popularity_rooms (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING
 """
-BOOK = """
+# New reservations, any number in one statement (the live batch's usual one, and runs of
+# them in any batch): distinct reservations, so no row depends on another.
+BOOK = ColumnStatement("""
 INSERT INTO room_popularity_bookings (reservation_id, room_id, period, version)
-VALUES ($1, $2, tstzrange($3, $4, '[)'), $5)
+SELECT e.reservation_id, e.room_id, tstzrange(e.start_at, e.end_at, '[)'), e.version
+FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[], $5::int[])
+     AS e(reservation_id, room_id, start_at, end_at, version)
 ON CONFLICT (reservation_id) DO NOTHING
-"""
+""")
 MOVE = """
 UPDATE room_popularity_bookings SET room_id = $2, period = tstzrange($3, $4, '[)'), version = $5
 WHERE reservation_id = $1 AND version < $5
@@ -41,7 +44,7 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
             case RoomAdded(room_id=room_id, name=name):
                 await runs.add(ADD_ROOM, room_id, name)
             case ReservationRegistered() as e:
-                await runs.add(BOOK, e.reservation_id, e.room_id, e.start, e.end, e.version)
+                await runs.add(BOOK, *_booked(e))
             case ReservationChanged() as e:
                 await runs.add(MOVE, e.reservation_id, e.room_id, e.start, e.end, e.version)
             case ReservationCancelled() as e:
@@ -49,33 +52,14 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
     await runs.flush()
 
 
-@cache
-def _book_all(schema: str) -> str:
-    return f"""
-    INSERT INTO {schema}.room_popularity_bookings (reservation_id, room_id, period, version)
-    SELECT e.reservation_id, e.room_id, tstzrange(e.start_at, e.end_at, '[)'), e.version
-    FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[], $5::int[])
-         AS e(reservation_id, room_id, start_at, end_at, version)
-    ON CONFLICT (reservation_id) DO NOTHING
-    """
+def _booked(e: ReservationRegistered) -> tuple[object, ...]:
+    return (e.reservation_id, e.room_id, e.start, e.end, e.version)
 
 
-def as_one_statement(schema: str, batch: Sequence[Envelope]) -> Write | None:
-    """A batch of new reservations (the usual one), as BOOK for each in one statement:
-    distinct reservations, so no row depends on another. Any other batch: None."""
+def as_one_statement(batch: Sequence[Envelope]) -> Write | None:
+    """A batch of new reservations (the usual one) as BOOK; any other batch: None."""
     registered = only_new_reservations(batch)
-    if registered is None:
-        return None
-    return Write(
-        _book_all(schema),
-        (
-            [e.reservation_id for e in registered],
-            [e.room_id for e in registered],
-            [e.start for e in registered],
-            [e.end for e in registered],
-            [e.version for e in registered],
-        ),
-    )
+    return None if registered is None else Write(BOOK.sql, columns([_booked(e) for e in registered]))
 
 
 subscription = Subscription(

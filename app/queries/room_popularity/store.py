@@ -24,12 +24,12 @@ per_room AS (
            count(*) AS reservations,
            sum(extract(epoch FROM upper(b.period * w.w) - lower(b.period * w.w))) / 3600.0
                AS booked_hours
-    FROM query.room_popularity_bookings b, window_ w
+    FROM room_popularity_bookings b, window_ w
     WHERE b.period && w.w
     GROUP BY b.room_id
 )
 SELECT p.room_id, r.name, p.reservations, p.booked_hours::float8
-FROM per_room p JOIN query.room_popularity_rooms r ON r.id = p.room_id
+FROM per_room p JOIN room_popularity_rooms r ON r.id = p.room_id
 ORDER BY p.reservations DESC, p.booked_hours DESC, r.name, p.room_id
 LIMIT $3
 """
@@ -37,4 +37,4 @@ LIMIT $3
 
 async def ranking(read: ViewRead, start: datetime, end: datetime, limit: int) -> list[RoomPopularity]:
     rows = await read.fetch(RANKING, start, end, limit)
-    return [RoomPopularity(*r[:-1]) for r in rows]
+    return [RoomPopularity(*r) for r in rows]

@@ -16,9 +16,9 @@ class Room(msgspec.Struct, frozen=True):
     location: str | None
 
 
-FIRST_PAGE = "SELECT id, name, capacity, location FROM query.rooms ORDER BY name, id LIMIT $1"
+FIRST_PAGE = "SELECT id, name, capacity, location FROM rooms ORDER BY name, id LIMIT $1"
 NEXT_PAGE = """
-SELECT id, name, capacity, location FROM query.rooms
+SELECT id, name, capacity, location FROM rooms
 WHERE (name, id) > ($2, $3) ORDER BY name, id LIMIT $1
 """
 
@@ -28,4 +28,4 @@ async def list_rooms(read: ViewRead, page_size: int, after: tuple[str, UUID] | N
         rows = await read.fetch(FIRST_PAGE, page_size + 1)
     else:
         rows = await read.fetch(NEXT_PAGE, page_size + 1, *after)
-    return [Room(*r[:-1]) for r in rows]
+    return [Room(*r) for r in rows]

@@ -8,7 +8,6 @@ changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 
 from app.events.reservations import (
     ReservationCancelled,
@@ -16,7 +15,7 @@ from app.events.reservations import (
     ReservationRegistered,
     RoomAdded,
 )
-from app.infra.batching import StatementRuns
+from app.infra.batching import ColumnStatement, StatementRuns, columns
 from app.infra.db import Connection
 from app.infra.outbox import Envelope, Write
 from app.infra.subscriptions import Subscription
@@ -25,11 +24,16 @@ from app.queries.new_reservations import only_new_reservations
 VIEW = "user_reservations"
 
 ADD_ROOM = "INSERT INTO user_reservation_rooms (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING"
-REGISTER = """
+# New reservations, any number in one statement (the live batch's usual one, and runs of
+# them in any batch): distinct reservations, so no row depends on another.
+REGISTER = ColumnStatement("""
 INSERT INTO user_reservations (id, user_id, room_id, room_name, start_at, end_at, status, version)
-SELECT $1, $2, $3, r.name, $4, $5, 'active', $6 FROM user_reservation_rooms r WHERE r.id = $3
+SELECT e.id, e.user_id, e.room_id, r.name, e.start_at, e.end_at, 'active', e.version
+FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], $6::int[])
+     AS e(id, user_id, room_id, start_at, end_at, version)
+JOIN user_reservation_rooms r ON r.id = e.room_id
 ON CONFLICT (id) DO NOTHING
-"""
+""")
 CHANGE = """
 UPDATE user_reservations u
 SET room_id = $2, room_name = r.name, start_at = $3, end_at = $4, version = $5
@@ -46,7 +50,7 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
             case RoomAdded(room_id=room_id, name=name):
                 await runs.add(ADD_ROOM, room_id, name)
             case ReservationRegistered() as e:
-                await runs.add(REGISTER, e.reservation_id, e.user_id, e.room_id, e.start, e.end, e.version)
+                await runs.add(REGISTER, *_registered(e))
             case ReservationChanged() as e:
                 await runs.add(CHANGE, e.reservation_id, e.room_id, e.start, e.end, e.version)
             case ReservationCancelled() as e:
@@ -54,35 +58,14 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
     await runs.flush()
 
 
-@cache
-def _register_all(schema: str) -> str:
-    return f"""
-    INSERT INTO {schema}.user_reservations (id, user_id, room_id, room_name, start_at, end_at, status, version)
-    SELECT e.id, e.user_id, e.room_id, r.name, e.start_at, e.end_at, 'active', e.version
-    FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], $6::int[])
-         AS e(id, user_id, room_id, start_at, end_at, version)
-    JOIN {schema}.user_reservation_rooms r ON r.id = e.room_id
-    ON CONFLICT (id) DO NOTHING
-    """
+def _registered(e: ReservationRegistered) -> tuple[object, ...]:
+    return (e.reservation_id, e.user_id, e.room_id, e.start, e.end, e.version)
 
 
-def as_one_statement(schema: str, batch: Sequence[Envelope]) -> Write | None:
-    """A batch of new reservations (the usual one), as REGISTER for each in one statement:
-    distinct reservations, so no row depends on another. Any other batch: None."""
+def as_one_statement(batch: Sequence[Envelope]) -> Write | None:
+    """A batch of new reservations (the usual one) as REGISTER; any other batch: None."""
     registered = only_new_reservations(batch)
-    if registered is None:
-        return None
-    return Write(
-        _register_all(schema),
-        (
-            [e.reservation_id for e in registered],
-            [e.user_id for e in registered],
-            [e.room_id for e in registered],
-            [e.start for e in registered],
-            [e.end for e in registered],
-            [e.version for e in registered],
-        ),
-    )
+    return None if registered is None else Write(REGISTER.sql, columns([_registered(e) for e in registered]))
 
 
 subscription = Subscription(

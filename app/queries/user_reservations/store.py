@@ -24,12 +24,12 @@ COLUMNS = "id, room_id, room_name, start_at, end_at, status, version"
 # `status = coalesce($2, status)` would hide the index's status column from the
 # planner, so the two shapes are separate statements.
 ALL = f"""
-SELECT {COLUMNS} FROM query.user_reservations
+SELECT {COLUMNS} FROM user_reservations
 WHERE user_id = $1 AND (start_at, id) > ($2, $3)
 ORDER BY start_at, id LIMIT $4
 """
 BY_STATUS = f"""
-SELECT {COLUMNS} FROM query.user_reservations
+SELECT {COLUMNS} FROM user_reservations
 WHERE user_id = $1 AND status = $5 AND (start_at, id) > ($2, $3)
 ORDER BY start_at, id LIMIT $4
 """
@@ -47,4 +47,4 @@ async def list_for_user(
         rows = await read.fetch(ALL, user_id, start, id_, page_size + 1)
     else:
         rows = await read.fetch(BY_STATUS, user_id, start, id_, page_size + 1, status)
-    return [UserReservation(*r[:-1]) for r in rows]
+    return [UserReservation(*r) for r in rows]

@@ -85,10 +85,10 @@ async def test_a_stale_checkpoint_writes_nothing(pool: Pool) -> None:
     await pool.execute("INSERT INTO query.user_reservation_rooms (id, name) VALUES ($1, 'stale')", room_id)
     first, second = registered(Position(20, 1), room_id), registered(Position(20, 2), room_id)
 
-    write = user_reservations_statement("query", [first])
+    write = user_reservations_statement([first])
     assert write is not None
     assert await apply_as_one_statement(pool, name, "query", start, first.position, write) == first.position
-    second_write = user_reservations_statement("query", [second])
+    second_write = user_reservations_statement([second])
     assert second_write is not None
     with pytest.raises(CheckpointMoved):
         await apply_as_one_statement(pool, name, "query", start, second.position, second_write)

@@ -65,8 +65,10 @@ RETURNING xid, id
 
 
 class Write(NamedTuple):
-    """A data-modifying statement to run in the same statement as an append (`append(...,
-    along_with=...)`): one round trip, atomic without BEGIN and COMMIT of its own."""
+    """A data-modifying statement and its arguments, to be run later in a statement of
+    someone else's: with an append (`append(..., along_with=...)`, a unit of work's saved
+    write), or with a subscription's checkpoint (a view's one-statement batch). One round
+    trip, atomic without BEGIN and COMMIT of its own."""
 
     sql: str
     args: tuple[Any, ...]

@@ -150,7 +150,7 @@ async def build_shadow(
                 break
             # Not durable one by one: the swap's commit, which waits for the WAL, covers them all.
             position = await apply_batch(
-                pool, shadow_name(sub.name), shadow_schema(sub.name), sub.projector, position, batch, durable=False
+                pool, shadow_name(sub.name), shadow_schema(sub.name), sub.projection(), position, batch, durable=False
             )
             progress.done += len(batch)
             progress.total = max(progress.total, progress.done)
@@ -177,7 +177,7 @@ async def _catch_up_in(conn: Connection, sub: Subscription, position: Position, 
         if refused := _undecodable(sub, batch):
             raise refused
         position = await apply_in_transaction(
-            conn, shadow_name(sub.name), shadow_schema(sub.name), sub.projector, position, batch
+            conn, shadow_name(sub.name), shadow_schema(sub.name), sub.projection(), position, batch
         )
     return position
 

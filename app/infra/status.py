@@ -25,7 +25,7 @@ async def sample(
     host: SubscriptionHost | None = None,
 ) -> list[SubscriptionSample]:
     names = [s.name for s in subscriptions]
-    interests = {s.name: [event_type(t) for t in s.handles] or None for s in subscriptions}
+    interests = {s.name: [event_type(t) for t in s.event_types] or None for s in subscriptions}
     rows = {r["name"]: r for r in await conn.fetch(CHECKPOINTS, LOCK_NAMESPACE, names)}
     local = host.states() if host else {}
     positions = {name: Position(rows[name]["xid"], rows[name]["id"]) if name in rows else ORIGIN for name in names}

@@ -68,5 +68,5 @@ subscription = Subscription(
     "accounting",
     schema="command",
     react=react,
-    handles=(ConsumerRegistered, OrderPlaced, OrderCancelled, DeliveryDelivered),
+    event_types=(ConsumerRegistered, OrderPlaced, OrderCancelled, DeliveryDelivered),
 )

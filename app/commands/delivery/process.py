@@ -61,5 +61,5 @@ subscription = Subscription(
     "delivery",
     schema="command",
     react=react,
-    handles=(TicketAccepted, TicketStatusChanged, OrderCancelled),
+    event_types=(TicketAccepted, TicketStatusChanged, OrderCancelled),
 )

@@ -62,5 +62,5 @@ subscription = Subscription(
     "kitchen",
     schema="command",
     react=react,
-    handles=(OrderPlaced, PaymentAuthorized, PaymentDeclined, OrderCancelled),
+    event_types=(OrderPlaced, PaymentAuthorized, PaymentDeclined, OrderCancelled),
 )

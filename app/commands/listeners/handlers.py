@@ -134,7 +134,7 @@ def public_target(target: dict[str, Any]) -> dict[str, Any]:
 
 
 def as_listener(r: asyncpg.Record, now: datetime) -> Listener:
-    """A listener as the API shows it, from its row (store.ONE / store.PAGE)."""
+    """A listener as the API shows it, from its row (store.LISTENER / store.LISTENERS_PAGE)."""
     last = None if r["last_xid"] is None else Position(r["last_xid"], r["last_id"]).token()
     return Listener(
         id=r["id"],

@@ -228,8 +228,8 @@ SELECT l.id, l.name, l.event_types, l.filter, l.fields, l.target, l.starts_at, l
        l.last_xid, l.last_id, l.created_at
 FROM command.listeners l
 """
-ONE = _READ + "WHERE l.id = $1 AND NOT l.deleted"
-PAGE = _READ + "WHERE NOT l.deleted AND ($1::text IS NULL OR (l.name, l.id) > ($1, $2)) ORDER BY l.name, l.id LIMIT $3"
+LISTENER = _READ + "WHERE l.id = $1 AND NOT l.deleted"
+LISTENERS_PAGE = _READ + "WHERE NOT l.deleted AND ($1::text IS NULL OR (l.name, l.id) > ($1, $2)) ORDER BY l.name, l.id LIMIT $3"
 DELIVERIES = """
 SELECT d.seq, d.event_id, d.type, d.xid, d.id, d.attempt, d.status, d.response_status, d.error, d.duration_ms, d.at
 FROM command.listener_deliveries d
@@ -252,11 +252,11 @@ async def samples(conn: Connection | Pool) -> list[asyncpg.Record]:
 
 
 async def one(conn: Connection | Pool, listener_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(ONE, listener_id)
+    return await conn.fetchrow(LISTENER, listener_id)
 
 
 async def page(conn: Connection | Pool, after: tuple[str, UUID] | None, limit: int) -> list[asyncpg.Record]:
-    return await conn.fetch(PAGE, after[0] if after else None, after[1] if after else None, limit)
+    return await conn.fetch(LISTENERS_PAGE, after[0] if after else None, after[1] if after else None, limit)
 
 
 async def exists(conn: Connection | Pool, listener_id: UUID) -> bool:
@@ -272,7 +272,7 @@ async def deliveries(
 # -- dispatch: what to send next, and each attempt's outcome --------------------------------
 
 # Listeners with an event to deliver, and when their next one is due (an index probe each).
-DUE = """
+DUE_LISTENERS = """
 SELECT l.id, h.next_attempt_at
 FROM command.listeners l
 CROSS JOIN LATERAL (
@@ -284,7 +284,7 @@ WHERE NOT l.paused AND NOT l.disabled AND NOT l.deleted AND l.id <> ALL ($1::uui
 """
 # A listener's next events: redelivered dead letters first, then commit order. The
 # document's `data` is the payload, or the listener's fields evaluated by PostgreSQL.
-HEADS = """
+NEXT_EVENTS = """
 SELECT q.listener_id, q.xid, q.id, q.attempts, q.next_attempt_at, l.target, l.secret,
        o.event_id, o.type, o.recorded_at,
        CASE WHEN l.fields IS NULL THEN o.payload
@@ -329,9 +329,9 @@ WITH q AS (
 
 async def due(pool: Pool, busy: list[UUID]) -> list[Any]:
     """Listeners (not in `busy`) with a pending event, and when their next one is due."""
-    return await pool.fetch(DUE, busy)
+    return await pool.fetch(DUE_LISTENERS, busy)
 
 
 async def heads(pool: Pool, listener_id: UUID, count: int) -> list[Any]:
     """A listener's next `count` events to send, each with its document's data."""
-    return await pool.fetch(HEADS, listener_id, count)
+    return await pool.fetch(NEXT_EVENTS, listener_id, count)

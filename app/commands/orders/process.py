@@ -72,7 +72,7 @@ subscription = Subscription(
     store.SUBSCRIPTION,
     schema="command",
     react=react,
-    handles=(
+    event_types=(
         ConsumerRegistered,
         RestaurantRegistered,
         MenuRevised,

@@ -1,6 +1,6 @@
 """Subscriptions: ordered, exactly-once delivery of committed events to each subscriber.
 
-* `spec`: what a subscription is (its name, handler, schema, the event types it acts on).
+* `spec`: what a subscription is (its name, its projection or reaction, schema, the event types it acts on).
 * `checkpoint`: the checkpoint row, moved by compare-and-set in the transaction that
   applies a batch (or in the batch's one statement).
 * `reads`: one read of the outbox shared by the subscriptions that want the same rows.
@@ -18,12 +18,12 @@ from app.infra.subscriptions.checkpoint import (
 from app.infra.subscriptions.host import LOCK_NAMESPACE, SubscriptionHost
 from app.infra.subscriptions.reads import SharedReads
 from app.infra.subscriptions.runner import Runner, RunnerStats, State
-from app.infra.subscriptions.spec import Handler, React, Subscription, UndecodableEvent
+from app.infra.subscriptions.spec import Project, React, Subscription, UndecodableEvent
 
 __all__ = [
     "LOCK_NAMESPACE",
     "CheckpointMoved",
-    "Handler",
+    "Project",
     "React",
     "Runner",
     "RunnerStats",

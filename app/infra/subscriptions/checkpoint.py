@@ -11,7 +11,7 @@ import asyncpg
 
 from app.infra.db import Connection, Pool
 from app.infra.outbox import Envelope, Position, Write, renumbered
-from app.infra.subscriptions.spec import Handler
+from app.infra.subscriptions.spec import Project
 
 
 class CheckpointMoved(Exception):
@@ -56,7 +56,7 @@ async def apply_in_transaction(
     conn: Connection,
     name: str,
     schema: str,
-    handle: Handler,
+    apply: Project,
     after: Position,
     batch: Sequence[Envelope],
     *,
@@ -70,7 +70,7 @@ async def apply_in_transaction(
     moved = await conn.fetchval(ADVANCE, name, after.xid, after.id, last.xid, last.id, schema, commit_waits(durable, streamed))
     if moved is None:
         raise CheckpointMoved(f"{name}: checkpoint is no longer {after.token()}")
-    await handle(conn, batch)
+    await apply(conn, batch)
     return last
 
 
@@ -78,7 +78,7 @@ async def apply_batch(
     pool: Pool,
     name: str,
     schema: str,
-    handle: Handler,
+    apply: Project,
     after: Position,
     batch: Sequence[Envelope],
     *,
@@ -88,12 +88,12 @@ async def apply_batch(
     """Apply `batch` and move the checkpoint to its last position, in one transaction.
 
     BEGIN and COMMIT are sent by hand: asyncpg's transaction() takes the ROLLBACK that
-    PostgreSQL answers to COMMIT in an aborted transaction (a handler that caught a failed
+    PostgreSQL answers to COMMIT in an aborted transaction (a subscriber that caught a failed
     statement) for success, and the runner would believe a batch applied that was not."""
     async with pool.acquire() as conn:
         await conn.execute("BEGIN")
         try:
-            last = await apply_in_transaction(conn, name, schema, handle, after, batch, durable=durable, streamed=streamed)
+            last = await apply_in_transaction(conn, name, schema, apply, after, batch, durable=durable, streamed=streamed)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 if conn.is_in_transaction():

@@ -80,7 +80,7 @@ class SubscriptionHost:
                     runner = Runner(
                         sub,
                         self.pool,
-                        self.bus.subscribe(sub.name, sub.handled_types or None),
+                        self.bus.subscribe(sub.name, sub.event_type_names or None),
                         self.positions,
                         self.reads,
                         on_commit=self.bus.committed if sub.emits_events else None,

@@ -80,7 +80,7 @@ class Runner:
         log.info("subscription %s running from %s", sub.name, self.stats.position.token())
         held_back_delay = 0.0
         while True:
-            types = (sub.handled_types or None) if sub.reads_payloads else frozenset()
+            types = (sub.event_type_names or None) if sub.reads_payloads else frozenset()
             batch, more = await self.reads.next(self.stats.position, sub.batch_size, types)
             if batch:
                 if sub.acts_on(batch):
@@ -183,7 +183,7 @@ class Runner:
         return [again.get(e.position, e) for e in batch]
 
     async def _apply(self, batch: Sequence[Envelope], one_statement: bool = True) -> None:
-        """`one_statement=False` (an event retried alone) takes the handler's own path, in a
+        """`one_statement=False` (an event retried alone) takes the subscriber's own path, in a
         transaction, where a subscription can contain a failure (the listeners' fan-out does)."""
         sub = self.subscription
         batch = await self._decoded(batch)

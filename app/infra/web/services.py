@@ -27,6 +27,11 @@ class Timed(Protocol):
 
 @dataclass
 class Services:
+    """This process's shared parts, built once by the app's lifespan: the pool and the bus,
+    the clock, read-your-writes waits, metrics, the settings, every module's subscriptions,
+    and the workers it runs (the subscription host, the listeners' dispatcher), token
+    checking and standbys when configured."""
+
     pool: Pool
     bus: EventBus
     clock: Clock

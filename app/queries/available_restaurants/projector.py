@@ -40,5 +40,9 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
 
 
 subscription = Subscription(
-    VIEW, project, schema="query", tables=("available_restaurants", "available_restaurant_hours"), handles=(RestaurantRegistered,)
+    VIEW,
+    project,
+    schema="query",
+    tables=("available_restaurants", "available_restaurant_hours"),
+    event_types=(RestaurantRegistered,),
 )

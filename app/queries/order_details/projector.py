@@ -130,7 +130,7 @@ subscription = Subscription(
     project,
     schema="query",
     tables=("order_details",),
-    handles=(
+    event_types=(
         OrderPlaced,
         OrderStateChanged,
         OrderCancelled,

@@ -45,7 +45,7 @@ class OrderDetails(msgspec.Struct, frozen=True):
 
 
 # The order, if the caller may read it: an admin, or its consumer, restaurant or courier.
-ONE = """
+ORDER = """
 SELECT id, consumer_id, restaurant_id, restaurant_name, line_items, total, state, payment_status, ticket_status,
        ticket_ready_by, delivery_status, courier_id, courier_name, picked_up_at, delivered_at, created_at, updated_at
 FROM order_details
@@ -56,7 +56,7 @@ WHERE id = $1 AND consumer_id IS NOT NULL
 
 async def order(read: ViewRead, order_id: UUID, caller: Principal) -> OrderDetails | None:
     r = await read.fetchrow(
-        ONE, order_id, caller.sees_all, caller.id_as(Role.CONSUMER), caller.id_as(Role.RESTAURANT), caller.id_as(Role.COURIER)
+        ORDER, order_id, caller.sees_all, caller.id_as(Role.CONSUMER), caller.id_as(Role.RESTAURANT), caller.id_as(Role.COURIER)
     )
     if r is None:
         return None

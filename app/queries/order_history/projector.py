@@ -82,5 +82,5 @@ subscription = Subscription(
     project,
     schema="query",
     tables=("order_history", "order_history_consumers"),
-    handles=(OrderPlaced, OrderStateChanged, OrderCancelled, ConsumerRegistered),
+    event_types=(OrderPlaced, OrderStateChanged, OrderCancelled, ConsumerRegistered),
 )

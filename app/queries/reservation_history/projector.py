@@ -78,7 +78,7 @@ subscription = Subscription(
     project,
     schema="query",
     tables=("reservation_history", "reservation_history_rooms"),
-    handles=(
+    event_types=(
         RoomAdded,
         ReservationRegistered,
         ReservationChanged,

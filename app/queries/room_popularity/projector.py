@@ -67,7 +67,7 @@ subscription = Subscription(
     project,
     schema="query",
     tables=("room_popularity_bookings", "room_popularity_rooms"),
-    handles=(
+    event_types=(
         RoomAdded,
         ReservationRegistered,
         ReservationChanged,

@@ -30,4 +30,4 @@ async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
         await conn.executemany(INSERT, rows)
 
 
-subscription = Subscription(VIEW, project, schema="query", tables=("rooms",), handles=(RoomAdded,))
+subscription = Subscription(VIEW, project, schema="query", tables=("rooms",), event_types=(RoomAdded,))

@@ -73,7 +73,7 @@ subscription = Subscription(
     project,
     schema="query",
     tables=("user_reservations", "user_reservation_rooms"),
-    handles=(
+    event_types=(
         RoomAdded,
         ReservationRegistered,
         ReservationChanged,

@@ -17,7 +17,7 @@ from app.infra.rebuild import RebuildError, rebuild
 from tests.helpers import add_room, async_equals, eventually, wait_for_subscriptions, wait_for_views
 
 ROOM_VIEWS = sorted(
-    s.name for s in modules.SUBSCRIPTIONS if "reservations.room_added" in s.handled_types
+    s.name for s in modules.SUBSCRIPTIONS if "reservations.room_added" in s.event_type_names
 )  # rooms, user_reservations, ...
 BROKEN = json.dumps({"type": "reservations.room_added", "name": 5})  # no room_id, a number for a name
 

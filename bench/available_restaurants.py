@@ -5,7 +5,7 @@ module's format; spread over Europe, radii 2-15 km, various time zones and hours
 some past midnight), projects them with the real projector, shows the plan, and
 measures GET /restaurants/available over HTTP from `--clients` concurrent clients.
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_orders uv run python bench/available_restaurants.py
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_orders uv run python -m bench.available_restaurants
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import os
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,12 +21,10 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from app.infra.migrations import upgrade
 from app.queries.available_restaurants.store import AVAILABLE
 from bench.catchup import catch_up_live
-from tests.processes import ServerProcess
+from harness.processes import ServerProcess
 
 GENERATE = """
 INSERT INTO command.outbox (event_id, type, version, stream_id, payload)

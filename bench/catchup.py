@@ -5,7 +5,7 @@ events/s and the process's RSS, sampled every 0.5 s over the whole run.
 Needs a database whose outbox already holds the events (bench/order_history.py makes
 1,000,000 OrderPlaced events). The live view is not touched: the shadow is dropped after.
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_orders uv run python bench/catchup.py order_history order_details
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_orders uv run python -m bench.catchup order_history order_details
 """
 
 from __future__ import annotations
@@ -13,14 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import threading
 import time
-from pathlib import Path
 
 import psutil
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.infra.db import Pool, create_pool
 from app.infra.outbox import Envelope, Position, read_committed

@@ -11,7 +11,7 @@ Three apps, the same server settings, wrk at the given concurrency:
 * `post`: Litestar, POST /reservations with the body of bench/reserve.lua into a struct;
 * `get`: Litestar, GET /restaurants/available?lat&lon&at into typed query parameters.
 
-    uv run python bench/floor.py [--seconds 15] [--connections 32]
+    uv run python -m bench.floor [--seconds 15] [--connections 32]
 """
 
 from __future__ import annotations

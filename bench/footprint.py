@@ -1,7 +1,7 @@
 """Footprint: time for `app serve` to be ready on a migrated database, and the process's
 RSS idle and under a `POST /reservations` load from wrk (issue #4, item 5).
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_tp uv run python bench/footprint.py --seconds 20
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_tp uv run python -m bench.footprint --seconds 20
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,10 +17,8 @@ from pathlib import Path
 import httpx
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from app.infra.migrations import upgrade
-from tests.processes import ServerProcess
+from harness.processes import ServerProcess
 
 LUA = """
 request = function()

@@ -1,8 +1,8 @@
 """A long, randomized fuzz run (schemathesis, valid and invalid data over every operation)
 against a server of this code: no 5xx, and every answer as the OpenAPI document says.
 
-    uv run python bench/fuzz.py --minutes 20            # a fresh database on the test server
-    DATABASE_URL=postgresql://... uv run python bench/fuzz.py --minutes 20
+    uv run python -m bench.fuzz --minutes 20            # a fresh database on the test server
+    DATABASE_URL=postgresql://... uv run python -m bench.fuzz --minutes 20
 
 Prints schemathesis' summary (operations, cases, failures) and the server's errors, if any."""
 
@@ -16,12 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from app.infra.db import embedded_server_url
+from harness.fuzz import AUTH_SERVER_ENV, schemathesis
+from harness.processes import server_on_a_fresh_database
 
-from app.infra.db import embedded_server_url  # noqa: E402
-from tests.fuzz import AUTH_SERVER_ENV, schemathesis  # noqa: E402
-from tests.processes import server_on_a_fresh_database  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:

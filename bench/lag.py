@@ -12,7 +12,7 @@ Starts `app serve` in a child process (DATABASE_URL, or the embedded PostgreSQL)
 `--load-rps N` adds background load: wrk (bench/reserve.lua) sending POST /reservations
 at about N requests/s over `--connections` connections, for the whole run.
 
-    uv run python bench/lag.py --seconds 30 --interval 0.05 [--load-rps 600]
+    uv run python -m bench.lag --seconds 30 --interval 0.05 [--load-rps 600]
 """
 
 from __future__ import annotations
@@ -24,16 +24,13 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.processes import ServerProcess
+from harness.processes import ServerProcess
 
 VIEWS = {
     "user_reservations": "/users/bench-lag/reservations?page_size=1",

@@ -1,8 +1,8 @@
 """Event listeners: commit -> webhook received at light load (one listener), and aggregate
 deliveries per second to a local receiver with many listeners (order per listener checked).
 
-    uv run python bench/listeners.py --orders 200 --listeners 50          # a fresh database on the test server
-    DATABASE_URL=postgresql://... uv run python bench/listeners.py
+    uv run python -m bench.listeners --orders 200 --listeners 50          # a fresh database on the test server
+    DATABASE_URL=postgresql://... uv run python -m bench.listeners
 
 Latency is the receiver's clock at arrival minus the event's commit time (the outbox row's
 recorded_at, on the same machine's clock)."""
@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import os
-import sys
 import tempfile
 import time
 from datetime import datetime
@@ -22,12 +21,11 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from app.infra.db import embedded_server_url
+from harness.processes import server_on_a_fresh_database
+from harness.receiver import Receiver, receiving
 
-from app.infra.db import embedded_server_url  # noqa: E402
-from tests.processes import server_on_a_fresh_database  # noqa: E402
-from tests.receiver import Receiver, receiving  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 ENV = {"LISTENER_ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
 

@@ -9,7 +9,7 @@ every filter combination, and GET latency with a keyword and a status filter.
 4. Serves the app (subscriptions off) and measures GET /consumers/{id}/orders with
    `keywords` + `status` from `--clients` concurrent clients.
 
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_orders uv run python bench/order_history.py
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_orders uv run python -m bench.order_history
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,15 +25,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from app.infra.db import create_pool, embedded_server_url
 from app.infra.migrations import upgrade
 from app.infra.outbox import read_committed
 from app.infra.subscriptions import apply_batch, ensure_checkpoint
 from app.modules import VIEWS
 from app.queries.order_history.store import Filters, build
-from tests.processes import ServerProcess
+from harness.processes import ServerProcess
 
 CONSUMERS = 10_000
 GENERATE = """

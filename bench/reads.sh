@@ -58,5 +58,5 @@ for READ in history available; do
   grep -E "Latency|50%|75%|90%|99%|Requests/sec|Non-2xx|requests in" "$WORK/wrk.txt"
   awk -v a="$(((APP1 - APP0) * 1000 / TICKS))" -v p="$(((PG1 - PG0) * 1000 / TICKS))" '/requests in/ {
     printf "  CPU per request: app %.3f ms, PostgreSQL %.3f ms\n", a / $1, p / $1 }' "$WORK/wrk.txt"
-  if [ -n "${PROFILE:-}" ]; then wait "$SPY"; uv run python bench/stacks.py "$WORK/stacks-$READ.txt" --top 30; fi
+  if [ -n "${PROFILE:-}" ]; then wait "$SPY"; uv run python -m bench.stacks "$WORK/stacks-$READ.txt" --top 30; fi
 done

@@ -6,7 +6,7 @@ Starts `app serve` (DATABASE_URL, or the embedded PostgreSQL), places one order 
 `--interval` seconds and polls `GET /orders/{id}` every `--poll` seconds until APPROVED
 (polling faster steals the CPU the saga needs on a small machine).
 
-    uv run python bench/saga_latency.py --orders 200 --interval 0.05
+    uv run python -m bench.saga_latency --orders 200 --interval 0.05
 """
 
 from __future__ import annotations
@@ -14,16 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.processes import ServerProcess
+from harness.processes import ServerProcess
 
 
 def pct(values: list[float], q: float) -> float:

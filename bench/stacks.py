@@ -1,7 +1,7 @@
 """Summarise py-spy's collapsed stacks (`py-spy record -f raw`): the functions with the
 largest inclusive share of samples, and the largest self share.
 
-    uv run python bench/stacks.py profile.txt [--top 25]
+    uv run python -m bench.stacks profile.txt [--top 25]
 """
 
 from __future__ import annotations

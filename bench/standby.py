@@ -8,8 +8,8 @@ and no speed-up is claimed. Measured, at light load (one write at a time):
   the POST, through an HTTP-only process reading the primary and one reading the standby;
   and the same GET without X-Min-Position (a read that does not wait), for comparison.
 
-    uv run python bench/standby.py --writes 300        # on the tests' server (embedded PostgreSQL when unset)
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres uv run python bench/standby.py
+    uv run python -m bench.standby --writes 300        # on the tests' server (embedded PostgreSQL when unset)
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres uv run python -m bench.standby
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,14 +25,12 @@ from urllib.parse import urlsplit
 import asyncpg
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from app.infra.db import embedded_server_url
+from app.infra.outbox import Position
+from harness.processes import ServerProcess, fresh_database, metric_total
+from harness.standby import standby_of
 
-from app.infra.db import embedded_server_url  # noqa: E402
-from app.infra.outbox import Position  # noqa: E402
-from tests.helpers import metric_total  # noqa: E402
-from tests.processes import ServerProcess, fresh_database  # noqa: E402
-from tests.standby import standby_of  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CHECKPOINT = "SELECT xid, id FROM command.subscriptions WHERE name = 'user_reservations'"
 

@@ -148,7 +148,7 @@ LAGS=$!
 wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s "$LUA" "http://127.0.0.1:$PORT" | tee "$WORK/wrk.txt"
 APP_TICKS=$(( $(cpu_of "$SERVER") - APP_CPU0 )); PG_TICKS=$(( $(pg_cpu) - PG0 )); ALL_TICKS=$(( $(busy) - BUSY0 ))
 echo "cpu seconds during the run: app $((APP_TICKS / TICKS)), PostgreSQL $((PG_TICKS / TICKS)), all processes $((ALL_TICKS / TICKS)) (of $((2 * SECONDS_RUN)))"
-if [ -n "${PROFILE:-}" ]; then wait "$SPY"; uv run python bench/stacks.py "${PROFILE_OUT:-$WORK/stacks.txt}" --top 30; fi
+if [ -n "${PROFILE:-}" ]; then wait "$SPY"; uv run python -m bench.stacks "${PROFILE_OUT:-$WORK/stacks.txt}" --top 30; fi
 wait "$LAGS"
 echo "lag (events) every 10 s during the run:$(cat "$WORK/lag.txt"); right after: $(lag); 5 s later: $(sleep 5; lag)"
 kill $APP; wait $APP 2>/dev/null || true

@@ -24,8 +24,8 @@ from app.config import Settings
 from app.http import create_app
 from app.infra.db import Pool, create_pool, embedded_server_url
 from app.infra.migrations import upgrade
+from harness.processes import free_port
 from tests.asgi import running_app
-from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -125,8 +125,3 @@ async def wait_for_subscriptions(pool: Pool, target: Position, names: list[str],
         return {r["name"] for r in rows if Position(r["xid"], r["id"]) >= target} >= set(names)
 
     await eventually(all_there, timeout)
-
-
-def metric_total(metrics_text: str, name: str) -> float:
-    """The sum of a Prometheus metric's samples over all its labels."""
-    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics_text.splitlines() if line.startswith(name))

@@ -13,7 +13,7 @@ import anyio
 import httpx
 
 from app.modules import VIEWS
-from tests.processes import ROOT, ServerProcess
+from harness.processes import ROOT, ServerProcess
 
 
 def app(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

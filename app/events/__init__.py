@@ -16,7 +16,7 @@ import msgspec
 # gc=False (here and on the structs inside events): events are frozen values that never
 # refer back to themselves, so the garbage collector need not track them. A rebuild holds
 # thousands in memory at a time; tracked, the collections they set off took more than half
-# of decoding's time (order_history rebuild 19-20k -> 23k events/s).
+# of decoding's time (BENCHMARKS.md, "Figures behind the code's choices").
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=False):
     VERSION: ClassVar[int] = 1
     # The field naming the aggregate the event belongs to (stored as outbox.stream_id).

@@ -30,10 +30,10 @@ class FairPool(Pool):
 
     asyncpg waits for a free connection on an asyncio.Queue, where a newcomer may take the
     connection just released for a woken waiter, which then queues again at the back.
-    Under load a few requests lose that race over and over: at 64 clients on 8
-    connections p50 was 30 ms and p99 430 ms. A semaphore with the pool's size in front of
+    Under load a few requests lose that race over and over, and the tail grows tenfold
+    (BENCHMARKS.md, "Figures behind the code's choices"). A semaphore with the pool's size in front of
     it (asyncio's lets no newcomer pass its waiters) keeps arrival order, and the queue
-    behind it never waits. tests/test_pool.py holds it to that.
+    behind it never waits. tests/infra/test_pool.py holds it to that.
     """
 
     def __init__(self, *args: Any, max_size: int, **kwargs: Any) -> None:
@@ -67,10 +67,10 @@ class FairPool(Pool):
     def _release_idle(self, connection: Any) -> bool:
         """Hands back at once a connection with nothing to clean up, the usual case: asyncpg's
         release shields a task and arms a timeout around a reset that has nothing to do
-        (our reset is a no-op, see `_no_session_state_to_reset`), about 5% of a small GET.
+        (our reset is a no-op, see `_no_session_state_to_reset`), a measurable share of a small GET.
         Anything else (an open transaction, a cancellation under way, a closed or worn out
         connection) takes asyncpg's own path; an expired one is replaced when next acquired.
-        tests/test_pool.py covers these."""
+        tests/infra/test_pool.py covers these."""
         holder, con = getattr(connection, "_holder", None), getattr(connection, "_con", None)
         if (
             con is None

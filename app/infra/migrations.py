@@ -1,8 +1,8 @@
 """Running alembic from the app: `app migrate`, `app serve`, the tests.
 
 alembic (and the SQLAlchemy it loads) is imported only when there is something to
-migrate: at head, `app serve` starts 1.4 s sooner without it (import 1.1 s, a no-op
-upgrade 0.4 s), a third of its start-up budget."""
+migrate: at head, `app serve` starts a third sooner without it (BENCHMARKS.md, "Figures
+behind the code's choices")."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def downgrade(database_url: str, revision: str = "base") -> None:
 
 def head_revision() -> str:
     """The one revision no other migration builds on, read from the scripts' `revision`
-    and `down_revision` assignments (tests/test_migrations.py holds it equal to alembic's)."""
+    and `down_revision` assignments (tests/infra/test_migrations.py holds it equal to alembic's)."""
     revisions: set[str] = set()
     built_on: set[str] = set()
     for script in VERSIONS.glob("*.py"):

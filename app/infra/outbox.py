@@ -152,7 +152,7 @@ class NotRead(Event, frozen=True, tag="infra.not_read"):
 
 def row_position(r: Any) -> Position:
     # tuple.__new__ skips the Python-level __new__ a NamedTuple has: a subscription host
-    # makes a few of these per event it reads, and that frame was 5% of the process.
+    # makes a few of these per event it reads (BENCHMARKS.md, "Figures behind the code's choices").
     return tuple.__new__(Position, (r["xid"], r["id"]))
 
 

@@ -12,8 +12,8 @@ import asyncpg
 import httpx
 
 from app.infra.migrations import downgrade, head_revision, upgrade
+from harness.processes import ROOT, ServerProcess
 from tests.conftest import _admin, new_database, with_database
-from tests.processes import ROOT, ServerProcess
 
 
 async def test_upgrade_downgrade_upgrade(server_url: str, template_database: str) -> None:

@@ -4,6 +4,7 @@ access line, a handler's own warning and the 500's error line alike."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from litestar import get
@@ -39,3 +40,12 @@ async def test_a_handlers_warning_and_the_500_line_carry_the_request_id(
     assert access.request_id == "req-live"  # type: ignore[attr-defined]
     outside = [r for r in caplog.records if r.name.startswith("app.infra.subscriptions") or r.name == "app.http"]
     assert all(getattr(r, "request_id", None) is None for r in outside)  # start-up lines belong to no request
+
+
+async def test_every_response_carries_a_request_id(client: Any) -> None:
+    mine = await client.get("/rooms", headers={"X-Request-Id": "trace-123"})
+    assert mine.headers["X-Request-Id"] == "trace-123"
+    generated = await client.post("/rooms", json={"name": "", "capacity": 1})
+    assert len(generated.headers["X-Request-Id"]) == 32
+    another = await client.get("/rooms")
+    assert another.headers["X-Request-Id"] != generated.headers["X-Request-Id"]

@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from app.http import create_app
+from harness.processes import ServerProcess, metric_total
+from harness.standby import Standby, StandbyUnavailable, standby_of
 from tests.asgi import running_app
 from tests.conftest import settings_for
-from tests.helpers import add_room, eventually, metric_total, reserve
-from tests.processes import ServerProcess
-from tests.standby import Standby, StandbyUnavailable, standby_of
+from tests.helpers import add_room, eventually, reserve
 
 
 @pytest.fixture(scope="module")

@@ -27,9 +27,9 @@ from app.infra.auth import Tokens, Unauthenticated
 from app.infra.auth import tokens as tokens_module
 from app.modules import ROLES
 from app.roles import Role
+from harness.processes import free_port
 from tests.asgi import running_app
 from tests.conftest import settings_for
-from tests.processes import free_port
 
 
 @dataclass

@@ -37,9 +37,9 @@ CHECK_PATH = "SELECT jsonb_path_query_first('{}'::jsonb, $1::jsonpath, '{}', tru
 # queue gets the matches (its insert trigger NOTIFYs the delivery loop, in whichever process
 # runs it). One statement: the runner puts the checkpoint's compare-and-set in front of it.
 # A filter's variables (`$actor`) are built once per event (OFFSET 0 keeps the subquery
-# from being folded into the join, which would build them once per event and listener:
-# 1.2 against 0.55 us an evaluation, in psql over 100,000), and passed only to the filters
-# that name them (0.40 us without).
+# from being folded into the join, which would build them once per event and listener),
+# and passed only to the filters that name them: each halves an evaluation's cost
+# (BENCHMARKS.md, "Figures behind the code's choices").
 MATCH_BATCH = """
 INSERT INTO command.listener_queue (listener_id, xid, id)
 SELECT l.id, o.xid, o.id

@@ -96,8 +96,8 @@ class Tokens:
 
     A token that verified is remembered (by its exact text) until its `exp` or for
     CHECKED_FOR_S, whichever comes first: a client sends the same token on every request,
-    and checking it again costs about 90 us of CPU each time (PyJWT), a tenth of a
-    request's whole budget on this machine. A key withdrawn from the key set therefore
+    and checking it again costs a good part of a request's CPU each time (PyJWT; BENCHMARKS.md
+    has the figure). A key withdrawn from the key set therefore
     stops admitting its tokens within CHECKED_FOR_S."""
 
     def __init__(self, settings: Settings, roles: Iterable[str] = ()) -> None:

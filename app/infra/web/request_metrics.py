@@ -82,7 +82,7 @@ async def _headers_too_large(scope: Scope, receive: Receive, send: Send) -> None
 
 
 # A new request id is this process's random prefix and a counter: unique across replicas and
-# restarts like a uuid4, without a call to os.urandom per request (3% of a small GET).
+# restarts like a uuid4, without a call to os.urandom per request (a measurable share of a small GET).
 _request_ids = itertools.count()
 _request_id_prefix = uuid.uuid4().hex[:16]
 

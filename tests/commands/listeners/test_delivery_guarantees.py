@@ -13,10 +13,10 @@ import asyncpg
 import pytest
 
 from app.commands.listeners import sender
+from harness.receiver import Receiver, receiving
 from tests.commands.listeners.test_listeners import attempts, listener, register
 from tests.food import consumer, place, restaurant
 from tests.helpers import eventually
-from tests.receiver import Receiver, receiving
 
 
 async def test_the_request_goes_to_the_checked_address_not_to_a_new_dns_answer(

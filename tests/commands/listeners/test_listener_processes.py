@@ -12,9 +12,9 @@ import anyio
 import httpx
 
 from app.infra.db import Pool
+from harness.processes import ServerProcess
+from harness.receiver import Receiver, receiving
 from tests.helpers import eventually
-from tests.processes import ServerProcess
-from tests.receiver import Receiver, receiving
 
 ENV = {"LISTENER_ALLOWED_HOSTS": "127.0.0.1", "LISTENER_RETRY_SCHEDULE": "0.05,0.1,0.2", "LOG_LEVEL": "WARNING"}
 

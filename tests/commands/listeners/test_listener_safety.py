@@ -13,10 +13,10 @@ import pytest
 
 from app.infra.db import Pool
 from app.infra.outbox import Position
+from harness.receiver import receiving
 from tests.commands.listeners.test_listeners import attempts, listener, register
 from tests.food import consumer, place, restaurant
 from tests.helpers import eventually, wait_for_subscriptions
-from tests.receiver import receiving
 
 
 @pytest.mark.parametrize(

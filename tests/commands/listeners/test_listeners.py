@@ -12,9 +12,9 @@ from standardwebhooks.webhooks import Webhook
 
 from app.infra.db import Pool
 from app.infra.outbox import Position
+from harness.receiver import Receiver, receiving
 from tests.food import consumer, place, restaurant
 from tests.helpers import eventually, wait_for_subscriptions
-from tests.receiver import Receiver, receiving
 
 
 async def register(client: Any, receiver: Receiver, **body: Any) -> dict[str, Any]:

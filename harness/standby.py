@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import anyio
 import asyncpg
 
-from tests.processes import free_port
+from harness.processes import free_port
 
 
 class StandbyUnavailable(Exception):

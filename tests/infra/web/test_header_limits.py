@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.infra.auth.tokens import mint
-from tests.processes import ServerProcess
+from harness.processes import ServerProcess
 
 SECRET = "a-header-limits-secret-of-32-bytes!!"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import uvicorn
 
-from tests.processes import free_port
+from harness.processes import free_port
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Real `app serve` processes for the tests that kill, restart or run several of them."""
+"""Real `app serve` processes, for the tests that kill, restart or run several of them and for
+the benchmarks; fresh databases on a server; reading /metrics."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ class ServerProcess:
             "DATABASE_URL": database_url,
             "LOG_FORMAT": "json",
             "STANDBY_RETRY_S": "0.5",
-            "AUTH_DISABLED": "true",  # tests/test_auth.py turns it on
+            "AUTH_DISABLED": "true",  # tests/infra/web/test_access.py turns it on
             **env,
         }
         self._log = open(log_path, "ab")
@@ -115,3 +116,8 @@ def server_on_a_fresh_database(server_url: str, log_path: Path, **env: str) -> I
             yield server
         finally:
             server.stop()
+
+
+def metric_total(metrics_text: str, name: str) -> float:
+    """The sum of a Prometheus metric's samples over all its labels."""
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics_text.splitlines() if line.startswith(name))

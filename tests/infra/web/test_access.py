@@ -388,7 +388,7 @@ async def test_events_record_who_acted(world: World, pool: Pool) -> None:
 
 
 async def test_a_listener_can_filter_on_who_acted(world: World, app_client: httpx.AsyncClient) -> None:
-    from tests.receiver import receiving
+    from harness.receiver import receiving
 
     async with receiving() as receiver:
         r = await world.admin.post(

@@ -13,8 +13,8 @@ import httpx
 from app import modules
 from app.infra.db import Pool
 from app.infra.outbox import committed_head
+from harness.processes import ServerProcess
 from tests.helpers import assert_view_equals_rebuild, wait_for_subscriptions
-from tests.processes import ServerProcess
 
 
 async def test_sigkill_mid_load_loses_no_acknowledged_command(database_url: str, pool: Pool, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import httpx
@@ -100,3 +101,15 @@ async def test_a_statement_past_the_timeout_is_cancelled_and_changes_nothing(
         assert status == "active"
     finally:
         await holder.close()
+
+
+async def test_operations_endpoints(client: Any) -> None:
+    assert (await client.get("/health/live")).json() == {"status": "ok"}
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    metrics = (await client.get("/metrics")).text
+    assert 'subscription_lag_events{subscription="rooms"}' in metrics
+    assert "http_request_duration_seconds_bucket" in metrics
+    schema = await client.get("/schema/openapi.json")
+    assert schema.status_code == 200
+    assert "/reservations/{reservation_id}" in schema.json()["paths"]

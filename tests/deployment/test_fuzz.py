@@ -11,8 +11,8 @@ import anyio
 import asyncpg
 import httpx
 
-from tests.fuzz import AUTH_SERVER_ENV, schemathesis
-from tests.processes import ServerProcess
+from harness.fuzz import AUTH_SERVER_ENV, schemathesis
+from harness.processes import ServerProcess
 
 
 async def test_the_fuzzer_finds_nothing(database_url: str, tmp_path: Path) -> None:

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.events.reservations import (
-    ReservationCancelled,
-    ReservationChanged,
-    ReservationRegistered,
-    RoomAdded,
-)
+from app.events.reservations import ReservationCancelled, ReservationChanged, ReservationRegistered, RoomAdded
 from app.infra.batching import ColumnStatement, StatementRuns, columns
 from app.infra.db import Connection
 from app.infra.outbox import Envelope, Write
 from app.infra.subscriptions import Subscription
+from app.queries.reservation_views import RESERVATION_EVENTS
 
 VIEW = "reservation_history"
 
@@ -78,11 +74,6 @@ subscription = Subscription(
     project,
     schema="query",
     tables=("reservation_history", "reservation_history_rooms"),
-    event_types=(
-        RoomAdded,
-        ReservationRegistered,
-        ReservationChanged,
-        ReservationCancelled,
-    ),
+    event_types=RESERVATION_EVENTS,
     one_statement=as_one_statement,
 )

@@ -7,25 +7,13 @@ changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from app.events.reservations import (
-    ReservationCancelled,
-    ReservationChanged,
-    ReservationRegistered,
-    RoomAdded,
-)
-from app.infra.batching import ColumnStatement, StatementRuns, columns
-from app.infra.db import Connection
-from app.infra.outbox import Envelope, Write
+from app.infra.batching import ColumnStatement
 from app.infra.subscriptions import Subscription
-from app.queries.new_reservations import only_new_reservations
+from app.queries.reservation_views import RESERVATION_EVENTS, PerReservation
 
 VIEW = "user_reservations"
 
 ADD_ROOM = "INSERT INTO user_reservation_rooms (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING"
-# New reservations, any number in one statement (the live batch's usual one, and runs of
-# them in any batch): distinct reservations, so no row depends on another.
 REGISTER = ColumnStatement("""
 INSERT INTO user_reservations (id, user_id, room_id, room_name, start_at, end_at, status, version)
 SELECT e.id, e.user_id, e.room_id, r.name, e.start_at, e.end_at, 'active', e.version
@@ -43,41 +31,21 @@ WHERE u.id = $1 AND r.id = $2 AND u.version < $5
 CANCEL = "UPDATE user_reservations SET status = 'cancelled', version = $2 WHERE id = $1 AND version < $2"
 
 
-async def project(conn: Connection, batch: Sequence[Envelope]) -> None:
-    runs = StatementRuns(conn)
-    for envelope in batch:
-        match envelope.event:
-            case RoomAdded(room_id=room_id, name=name):
-                await runs.add(ADD_ROOM, room_id, name)
-            case ReservationRegistered() as e:
-                await runs.add(REGISTER, *_registered(e))
-            case ReservationChanged() as e:
-                await runs.add(CHANGE, e.reservation_id, e.room_id, e.start, e.end, e.version)
-            case ReservationCancelled() as e:
-                await runs.add(CANCEL, e.reservation_id, e.version)
-    await runs.flush()
-
-
-def _registered(e: ReservationRegistered) -> tuple[object, ...]:
-    return (e.reservation_id, e.user_id, e.room_id, e.start, e.end, e.version)
-
-
-def as_one_statement(batch: Sequence[Envelope]) -> Write | None:
-    """A batch of new reservations (the usual one) as REGISTER; any other batch: None."""
-    registered = only_new_reservations(batch)
-    return None if registered is None else Write(REGISTER.sql, columns([_registered(e) for e in registered]))
-
+VIEW_STATEMENTS = PerReservation(
+    add_room=ADD_ROOM,
+    register=REGISTER,
+    registered=lambda e: (e.reservation_id, e.user_id, e.room_id, e.start, e.end, e.version),
+    change=CHANGE,
+    changed=lambda e: (e.reservation_id, e.room_id, e.start, e.end, e.version),
+    cancel=CANCEL,
+    cancelled=lambda e: (e.reservation_id, e.version),
+)
 
 subscription = Subscription(
     VIEW,
-    project,
+    VIEW_STATEMENTS.project,
     schema="query",
     tables=("user_reservations", "user_reservation_rooms"),
-    event_types=(
-        RoomAdded,
-        ReservationRegistered,
-        ReservationChanged,
-        ReservationCancelled,
-    ),
-    one_statement=as_one_statement,
+    event_types=RESERVATION_EVENTS,
+    one_statement=VIEW_STATEMENTS.as_one_statement,
 )

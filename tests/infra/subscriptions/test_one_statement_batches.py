@@ -19,7 +19,6 @@ from app.infra.outbox import Envelope, Position, Write
 from app.infra.subscriptions import CheckpointMoved, Subscription, apply_as_one_statement, ensure_checkpoint
 from app.infra.subscriptions import runner as subscriptions
 from app.queries.user_reservations.projector import VIEW_STATEMENTS
-
 from tests.helpers import add_room, assert_view_equals_rebuild, reserve, wait_for_views
 
 user_reservations_statement = VIEW_STATEMENTS.as_one_statement

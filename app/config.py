@@ -49,6 +49,12 @@ class Settings(msgspec.Struct, frozen=True):
     # and the outbox stay on DATABASE_URL), and how far behind one may be and still be read.
     query_database_urls: tuple[str, ...] = ()
     query_max_lag_ms: int = 5000
+    # Retention: an Idempotency-Key is free again this long after its first use; a
+    # listener's delivery attempts are kept this long (a dead letter's until redelivered);
+    # the purger (one process at a time) runs every purge_every_s.
+    idempotency_key_ttl_s: float = 86_400
+    listener_attempts_retention_s: float = 30 * 86_400
+    purge_every_s: float = 300
 
     @property
     def auth_open(self) -> bool:
@@ -95,6 +101,9 @@ _ENV: dict[str, tuple[str, type]] = {
     "AUTH_DISABLED": ("auth_disabled", bool),
     "QUERY_DATABASE_URLS": ("query_database_urls", list),
     "QUERY_MAX_LAG_MS": ("query_max_lag_ms", int),
+    "IDEMPOTENCY_KEY_TTL_S": ("idempotency_key_ttl_s", float),
+    "LISTENER_ATTEMPTS_RETENTION_S": ("listener_attempts_retention_s", float),
+    "PURGE_EVERY_S": ("purge_every_s", float),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -158,6 +167,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(f"LISTENER_TIMEOUT_S={settings.listener_timeout_s}: must be > 0 and <= 300")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise SettingsError(f"LOG_LEVEL={settings.log_level!r}: expected DEBUG/INFO/WARNING/ERROR")
+    for name, value in (
+        ("IDEMPOTENCY_KEY_TTL_S", settings.idempotency_key_ttl_s),
+        ("LISTENER_ATTEMPTS_RETENTION_S", settings.listener_attempts_retention_s),
+        ("PURGE_EVERY_S", settings.purge_every_s),
+    ):
+        if not value > 0:
+            raise SettingsError(f"{name}={value}: must be > 0")
     if settings.statement_timeout_ms < 0:
         raise SettingsError(f"STATEMENT_TIMEOUT_MS={settings.statement_timeout_ms}: must be >= 0 (0: no limit)")
     if settings.query_max_lag_ms < 0:

@@ -24,6 +24,7 @@ from app.infra.db import create_pool, embedded_server_url
 from app.infra.logs import carry_request_ids
 from app.infra.metrics import Metrics
 from app.infra.migrations import head_revision
+from app.infra.purger import Purger
 from app.infra.standbys import Standbys
 from app.infra.subscriptions import SubscriptionHost
 from app.infra.web import api_page
@@ -95,6 +96,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     tg.start_soon(services.host.run)
                     services.dispatcher = Dispatcher(pool, url, settings)
                     tg.start_soon(services.dispatcher.run)
+                    tg.start_soon(Purger(pool, url, modules.PURGES, settings).run)
                 yield
                 tg.cancel_scope.cancel()
         finally:

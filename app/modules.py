@@ -8,6 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from app.infra.modules import Module
+from app.infra.purger import IDEMPOTENCY_KEYS, Purge
 from app.infra.subscriptions import Subscription
 
 MODULES: list[Module] = [
@@ -39,4 +40,5 @@ SUBSCRIPTIONS: list[Subscription] = [s for m in MODULES for s in m.subscriptions
 # The views: the subscriptions that write the query schema (they alone are rebuilt).
 VIEWS: dict[str, Subscription] = {s.name: s for s in SUBSCRIPTIONS if s.schema == "query"}
 ROLES: list[str] = [r for m in MODULES for r in m.roles]
+PURGES: list[Purge] = [IDEMPOTENCY_KEYS, *(p for m in MODULES for p in m.purges)]
 TAGS = list({m.tag.name: m.tag for m in MODULES if m.tag is not None}.values())

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import MediaType, Request, Response, get
 
 from app.commands.listeners import store as listeners
-from app.infra import status
+from app.infra import purger, status
 from app.infra.metrics import labels
 from app.infra.migrations import current_revision
 from app.infra.modules import Module
@@ -84,6 +84,7 @@ async def metrics(services: ServicesDep) -> Response[str]:
     lines = services.metrics.render(samples) + listener_lines(await listeners.samples(services.pool), services.dispatcher)
     if services.standbys is not None:
         lines += standby_lines(services.standbys)
+    lines += purge_lines(await services.pool.fetch(purger.PURGES))
     return Response(lines, media_type=PROMETHEUS_TEXT)
 
 
@@ -109,6 +110,23 @@ def listener_lines(rows: list[Any], dispatcher: Timed | None) -> str:
             "# TYPE listener_delivery_latency_seconds histogram",
             *dispatcher.latency.lines("listener_delivery_latency_seconds"),
         ]
+    return "\n".join(out) + "\n"
+
+
+def purge_lines(rows: list[Any]) -> str:
+    """Per purge (from the database: the same on every worker): rows removed, and when it last ran."""
+    out = [
+        "# HELP purge_removed_total Rows the purger removed (expired idempotency keys, old listener attempts...).",
+        "# TYPE purge_removed_total counter",
+        *(f"purge_removed_total{labels(purge=r['name'])} {r['removed']}" for r in rows),
+        "# HELP purge_last_run_timestamp_seconds When the purge last ran (Unix time).",
+        "# TYPE purge_last_run_timestamp_seconds gauge",
+        *(
+            f"purge_last_run_timestamp_seconds{labels(purge=r['name'])} {r['last_run_at'].timestamp():.0f}"
+            for r in rows
+            if r["last_run_at"]
+        ),
+    ]
     return "\n".join(out) + "\n"
 
 

@@ -6,7 +6,7 @@ import asyncio
 import sys
 
 from app import modules
-from app.infra import status
+from app.infra import purger, status
 from app.infra.db import create_pool
 from app.infra.rebuild import Progress, RebuildError, rebuild
 
@@ -31,12 +31,20 @@ async def _status(url: str) -> None:
     pool = await create_pool(url, min_size=1, max_size=2)
     try:
         samples = await status.sample(pool, modules.SUBSCRIPTIONS)
+        purges = {r["name"]: r for r in await pool.fetch(purger.PURGES)}
     finally:
         await pool.close()
     print(f"{'subscription':<24} {'state':<8} {'position':<20} {'lag events':>10} {'lag s':>8}")
     for s in samples:
         position = f"{s.position_xid}.{s.position_id}"
         print(f"{s.name:<24} {s.state:<8} {position:<20} {s.lag_events:>10} {s.lag_seconds:>8.2f}")
+    print(f"\n{'purge':<28} {'removed':>12} {'last run':>12} {'last run at':<32}")
+    for purge in modules.PURGES:
+        row = purges.get(purge.name)
+        if row is None:
+            print(f"{purge.name:<28} {'-':>12} {'-':>12} never")
+        else:
+            print(f"{purge.name:<28} {row['removed']:>12} {row['last_removed']:>12} {row['last_run_at'].isoformat()}")
 
 
 def print_status(url: str) -> None:

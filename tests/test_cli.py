@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio
 import httpx
 
-from app.modules import VIEWS
+from app.modules import PURGES, VIEWS
 from harness.processes import ROOT, ServerProcess
 
 
@@ -85,8 +85,10 @@ def test_migrate_says_where_it_started_and_ended(database_url: str) -> None:
 def test_status_says_stopped_when_nobody_runs_a_subscription(database_url: str) -> None:
     done = app("projections", "status", DATABASE_URL=database_url, LOG_FORMAT="json")
     assert done.returncode == 0, done.stderr
-    rows = [line.split() for line in done.stdout.splitlines()[1:]]
+    subscriptions, purges = done.stdout.split("\n\n")
+    rows = [line.split() for line in subscriptions.splitlines()[1:]]
     assert rows and all(row[1] == "stopped" for row in rows), done.stdout
+    assert {line.split()[0] for line in purges.splitlines()[1:]} == {p.name for p in PURGES}
 
 
 async def test_json_logs_are_json_lines_and_text_logs_keep_the_request_id(database_url: str, tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """What a module contributes to the one app: its routes (under its OpenAPI tag), its
-subscriptions (views or process managers), and the roles it owns. `app/modules.py` lists
+subscriptions (views or process managers), the roles it owns, and its purges. `app/modules.py` lists
 every module; the HTTP app, the subscription host, the OpenAPI document and the tokens'
 known roles are all read from that list."""
 
@@ -12,6 +12,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import Tag
 from litestar.types import ControllerRouterHandler
 
+from app.infra.purger import Purge
 from app.infra.subscriptions import Subscription
 
 
@@ -22,6 +23,7 @@ class Module:
     routes: Sequence[ControllerRouterHandler] = ()
     subscriptions: Sequence[Subscription] = ()
     roles: Sequence[str] = ()  # roles whose rows are this module's (a token's sub owns them)
+    purges: Sequence[Purge] = ()  # what of its tables the purger removes, and when
 
     def __post_init__(self) -> None:
         # The tag goes on each handler, not on a Router of the module's: modules share paths

@@ -335,3 +335,34 @@ async def due(pool: Pool, busy: list[UUID]) -> list[Any]:
 async def heads(pool: Pool, listener_id: UUID, count: int) -> list[Any]:
     """A listener's next `count` events to send, each with its document's data."""
     return await pool.fetch(NEXT_EVENTS, listener_id, count)
+
+
+# -- retention: what the purger removes (app/infra/purger.py) -------------------------------
+
+# Attempts older than LISTENER_ATTEMPTS_RETENTION_S, but those of a dead letter not yet
+# redelivered (the operator still needs to see why it died). The listener's stats are
+# counters on its row: they keep counting what is removed here.
+OLD_ATTEMPTS = """
+DELETE FROM command.listener_deliveries d USING (
+    SELECT a.seq FROM command.listener_deliveries a
+    WHERE a.at < now() - make_interval(secs => $2)
+      AND NOT EXISTS (SELECT FROM command.listener_queue q
+                      WHERE q.listener_id = a.listener_id AND (q.xid, q.id) = (a.xid, a.id) AND q.status = 'dead')
+    LIMIT $1 FOR UPDATE SKIP LOCKED) AS old
+WHERE d.seq = old.seq
+"""
+# A deleted listener's rows go with it: its attempts in batches, then the listener (its
+# queue rows go by the foreign key's cascade) once no attempt is left.
+DELETED_LISTENERS_ATTEMPTS = """
+DELETE FROM command.listener_deliveries d USING (
+    SELECT a.seq FROM command.listener_deliveries a JOIN command.listeners l ON l.id = a.listener_id
+    WHERE l.deleted LIMIT $1 FOR UPDATE OF a SKIP LOCKED) AS old
+WHERE d.seq = old.seq
+"""
+DELETED_LISTENERS = """
+DELETE FROM command.listeners l USING (
+    SELECT id FROM command.listeners x
+    WHERE x.deleted AND NOT EXISTS (SELECT FROM command.listener_deliveries a WHERE a.listener_id = x.id)
+    LIMIT $1 FOR UPDATE SKIP LOCKED) AS old
+WHERE l.id = old.id
+"""

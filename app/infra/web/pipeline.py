@@ -118,7 +118,9 @@ async def _attempt(
             return _success(status, reply, uow), uow
         async with conn.transaction():
             try:
-                stored = await idempotency.claim(conn, principal.sub, key, key_fingerprint)
+                stored = await idempotency.claim(
+                    conn, principal.sub, key, key_fingerprint, services.settings.idempotency_key_ttl_s
+                )
             except KeyReused:
                 raise Conflict("this Idempotency-Key was used with a different request", idempotency_key=key) from None
             if stored is not None:

@@ -144,7 +144,11 @@ def _complete_command(operation: dict[str, Any], doc: OperationDoc, refs: dict[A
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "description": "A repeat with the same key and body answers as the first time, with no second effect",
+                "description": (
+                    "A repeat with the same key and body answers as the first time, with no second effect; the same "
+                    "key with another body is 409. A key is the caller's own, and expires IDEMPOTENCY_KEY_TTL_S after "
+                    "its first use (default 86400 s, 24 hours): a repeat after that is a new request."
+                ),
                 "schema": {"type": "string", "minLength": 1, "maxLength": 200},
             }
         )

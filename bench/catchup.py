@@ -64,7 +64,7 @@ async def catch_up_live(url: str, name: str, batch_size: int = 5000) -> int:
     try:
         position = await ensure_checkpoint(pool, view.name)
         while batch := await _read(pool, position, batch_size):
-            position = await apply_batch(pool, view.name, view.schema, view.projector, position, batch)
+            position = await apply_batch(pool, view.name, view.schema, view.projection(), position, batch)
             done += len(batch)
     finally:
         await pool.close()

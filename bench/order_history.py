@@ -95,7 +95,7 @@ async def project(url: str) -> None:
                 batch = await read_committed(conn, position, 5000)
             if not batch:
                 break
-            position = await apply_batch(pool, view.name, view.schema, view.projector, position, batch)
+            position = await apply_batch(pool, view.name, view.schema, view.projection(), position, batch)
             done += len(batch)
         if done:
             elapsed = time.perf_counter() - started

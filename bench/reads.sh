@@ -25,7 +25,7 @@ trap 'kill $APP 2>/dev/null || true; rm -rf "$WORK"' EXIT
 # orders (and the read figures would measure that instead).
 # (Rows are made for the subscriptions that have none yet: on a fresh data set only the two
 # views under test have one.)
-NAMES=$(uv run python -c "from app.subscribers import ALL; print(','.join(s.name for s in ALL))")
+NAMES=$(uv run python -c "from app.modules import SUBSCRIPTIONS; print(','.join(s.name for s in SUBSCRIPTIONS))")
 psql "$DATABASE_URL" -v names="$NAMES" -q <<'SQL'
 INSERT INTO command.subscriptions AS s (name, xid, id)
 SELECT name, head.xid, head.id

@@ -129,8 +129,10 @@ class Dispatcher:
         ):
             checked_at = time.monotonic()
             while True:
+                # Matching the past goes first, a window at a time, between the sends.
+                rematched = await store.rematch_window(self.pool)
                 wait = await self._start_due(sender, tg)
-                await self.wakeup.wait(timeout=wait)
+                await self.wakeup.wait(timeout=0 if rematched else wait)
                 if time.monotonic() - checked_at > 5:  # the lock lives with this connection
                     await lock_conn.execute("SELECT 1")
                     checked_at = time.monotonic()

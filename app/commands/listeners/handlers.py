@@ -204,7 +204,7 @@ async def register_listener(cmd: RegisterListener, uow: UnitOfWork) -> Registere
     await store.insert(
         uow.conn, listener_id, cmd.name, cmd.event_types, cmd.filter, cmd.fields, target, secret, starts_at, cmd.ends_at, now
     )
-    await store.match_history(uow.conn, listener_id, ORIGIN, fanned_out)  # a past starts_at: the backfill
+    await store.rematch(uow.conn, listener_id, ORIGIN, fanned_out)  # a past starts_at: the backfill, in windows
     uow.emit(
         ListenerRegistered(
             listener_id=listener_id,
@@ -249,7 +249,7 @@ async def change_listener(cmd: ChangeListener, uow: UnitOfWork) -> Listener:
         fanned_out = await store.fanout_position(uow.conn)
         last = Position(current["last_xid"], current["last_id"]) if current["last_xid"] is not None else ORIGIN
         await store.forget_pending(uow.conn, cmd.listener_id)
-        await store.match_history(uow.conn, cmd.listener_id, last, fanned_out)
+        await store.rematch(uow.conn, cmd.listener_id, last, fanned_out)
     uow.emit(
         ListenerChanged(
             listener_id=cmd.listener_id, name=name, filter=filter_, fields=fields, ends_at=ends_at, paused=paused, version=version

@@ -65,7 +65,7 @@ WITH counted AS (UPDATE command.listeners SET failed_attempts = failed_attempts 
 INSERT INTO command.listener_deliveries (listener_id, event_id, type, xid, id, attempt, status, error, duration_ms, at)
 SELECT $1, o.event_id, o.type, o.xid, o.id, 0, 'failed', $4, 0, now() FROM command.outbox o WHERE (o.xid, o.id) = ($2, $3)
 """
-# One listener's matches up to where the fan-out has come (a backfill, or a new filter).
+# One listener's matches in a window of the log (its backfill, or a new filter's rematch).
 MATCH_HISTORY = """
 INSERT INTO command.listener_queue (listener_id, xid, id)
 SELECT l.id, o.xid, o.id
@@ -159,9 +159,54 @@ async def insert(
     await conn.execute(INSERT, listener_id, name, list(event_types), filter_, fields_json, target_json, secret, *window)
 
 
-async def match_history(conn: Connection, listener_id: UUID, after: Position, until: Position) -> None:
+# Matching the past is left to the dispatching process, window by window (rematch_window):
+# the listener says from where (exclusive) up to where (inclusive; the fan-out's position
+# when it was asked), and is not dispatched until the window reaches it.
+REMATCH = """
+UPDATE command.listeners SET rematch_xid = $2, rematch_id = $3, rematch_until_xid = $4, rematch_until_id = $5
+WHERE id = $1
+"""
+REMATCHING = """
+SELECT id, rematch_xid, rematch_id, rematch_until_xid, rematch_until_id FROM command.listeners
+WHERE rematch_xid IS NOT NULL AND NOT deleted ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1
+"""
+# The end of the next window: REMATCH_WINDOW events of the log after the listener's place
+# (a primary-key range scan), or its goal if that comes first.
+WINDOW_END = """
+SELECT xid, id FROM command.outbox WHERE (xid, id) > ($1, $2) AND (xid, id) <= ($3, $4)
+ORDER BY xid, id OFFSET $5 - 1 LIMIT 1
+"""
+REMATCHED_UP_TO = "UPDATE command.listeners SET rematch_xid = $2, rematch_id = $3 WHERE id = $1"
+REMATCH_DONE = """
+UPDATE command.listeners SET rematch_xid = NULL, rematch_id = NULL, rematch_until_xid = NULL, rematch_until_id = NULL
+WHERE id = $1
+"""
+REMATCH_WINDOW = 50_000
+
+
+async def rematch(conn: Connection, listener_id: UUID, after: Position, until: Position) -> None:
+    """Ask for the listener to be matched against the log in (after, until]."""
     if after < until:
-        await conn.execute(MATCH_HISTORY, listener_id, after.xid, after.id, until.xid, until.id)
+        await conn.execute(REMATCH, listener_id, after.xid, after.id, until.xid, until.id)
+
+
+async def rematch_window(pool: Pool) -> bool:
+    """One window of one listener's matching of the past, in its own transaction; whether
+    there was one to do."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(REMATCHING)
+        if row is None:
+            return False
+        after = Position(row["rematch_xid"], row["rematch_id"])
+        until = Position(row["rematch_until_xid"], row["rematch_until_id"])
+        end_row = await conn.fetchrow(WINDOW_END, after.xid, after.id, until.xid, until.id, REMATCH_WINDOW)
+        end = until if end_row is None else Position(end_row["xid"], end_row["id"])
+        await conn.execute(MATCH_HISTORY, row["id"], after.xid, after.id, end.xid, end.id)
+        if end >= until:
+            await conn.execute(REMATCH_DONE, row["id"])
+        else:
+            await conn.execute(REMATCHED_UP_TO, row["id"], end.xid, end.id)
+        return True
 
 
 async def load_for_update(conn: Connection, listener_id: UUID) -> asyncpg.Record | None:
@@ -280,7 +325,7 @@ CROSS JOIN LATERAL (
     WHERE q.listener_id = l.id AND q.status = 'pending'
     ORDER BY q.redelivered DESC, q.xid, q.id LIMIT 1
 ) AS h
-WHERE NOT l.paused AND NOT l.disabled AND NOT l.deleted AND l.id <> ALL ($1::uuid[])
+WHERE NOT l.paused AND NOT l.disabled AND NOT l.deleted AND l.rematch_xid IS NULL AND l.id <> ALL ($1::uuid[])
 """
 # A listener's next events: redelivered dead letters first, then commit order. The
 # document's `data` is the payload, or the listener's fields evaluated by PostgreSQL.

@@ -14,7 +14,7 @@ import pytest
 
 from app.commands.listeners import sender
 from harness.receiver import Receiver, receiving
-from tests.commands.listeners.test_listeners import attempts, listener, register
+from tests.commands.listeners.test_listeners import attempts, documents, listener, register
 from tests.food import consumer, place, restaurant
 from tests.helpers import eventually
 
@@ -115,3 +115,28 @@ async def test_what_waited_during_a_pause_is_sent_in_order_after_it(client: Any)
 
 async def _pending(client: Any, listener_id: str, pending: int) -> bool:
     return bool((await listener(client, listener_id))["stats"]["pending"] == pending)
+
+
+async def test_a_backfill_is_matched_in_windows_and_sent_before_what_came_after_it(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A past `starts_at` is matched against the log by the dispatching process, a window at
+    a time (here 3 events a window), not in the registration: the listener is held until the
+    windows reach where the fan-out was, so the past goes out first, in the log's order."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.commands.listeners import store
+
+    monkeypatch.setattr(store, "REMATCH_WINDOW", 3)
+    ada, shop = await consumer(client, "Window Ada"), await restaurant(client, "Window Pizza")
+    past = [await place(client, ada, shop["id"], [("marg", 1)]) for _ in range(7)]
+    async with receiving() as receiver:
+        await register(
+            client, receiver, name="backfill in windows", fields={"orderId": "$.order_id"},
+            starts_at=(datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
+        )  # fmt: skip
+        live = [await place(client, ada, shop["id"], [("marg", 1)]) for _ in range(2)]
+        mine = {o["id"] for o in past + live}
+        await eventually(lambda: len([d for d in documents(receiver) if d["data"]["orderId"] in mine]) >= 9, timeout=15)
+    sent = [d["data"]["orderId"] for d in documents(receiver) if d["data"]["orderId"] in mine]
+    assert sent == [o["id"] for o in past + live]

@@ -65,14 +65,16 @@ WITH counted AS (UPDATE command.listeners SET failed_attempts = failed_attempts 
 INSERT INTO command.listener_deliveries (listener_id, event_id, type, xid, id, attempt, status, error, duration_ms, at)
 SELECT $1, o.event_id, o.type, o.xid, o.id, 0, 'failed', $4, 0, now() FROM command.outbox o WHERE (o.xid, o.id) = ($2, $3)
 """
-# One listener's matches in a window of the log (its backfill, or a new filter's rematch).
+# One listener's matches in a window of the log (its backfill, or a new filter's rematch):
+# the window's events read in the log's order with a limit, so that the primary key's range
+# scan is the plan whatever the window's place in a long log.
 MATCH_HISTORY = """
 INSERT INTO command.listener_queue (listener_id, xid, id)
 SELECT l.id, o.xid, o.id
-FROM command.listeners l
-JOIN command.outbox o ON o.type = ANY (l.event_types)
-WHERE l.id = $1 AND (o.xid, o.id) > ($2, $3) AND (o.xid, o.id) <= ($4, $5)
-  AND o.recorded_at >= l.starts_at AND (l.ends_at IS NULL OR o.recorded_at < l.ends_at)
+FROM (SELECT xid, id, type, payload, metadata, recorded_at FROM command.outbox
+      WHERE (xid, id) > ($2, $3) AND (xid, id) <= ($4, $5) ORDER BY xid, id LIMIT $6) AS o
+JOIN command.listeners l ON l.id = $1 AND o.type = ANY (l.event_types)
+WHERE o.recorded_at >= l.starts_at AND (l.ends_at IS NULL OR o.recorded_at < l.ends_at)
   AND (l.filter_path IS NULL
        OR jsonb_path_match(o.payload, l.filter_path, jsonb_build_object('actor', o.metadata->'actor'), true))
 ON CONFLICT DO NOTHING
@@ -201,7 +203,7 @@ async def rematch_window(pool: Pool) -> bool:
         until = Position(row["rematch_until_xid"], row["rematch_until_id"])
         end_row = await conn.fetchrow(WINDOW_END, after.xid, after.id, until.xid, until.id, REMATCH_WINDOW)
         end = until if end_row is None else Position(end_row["xid"], end_row["id"])
-        await conn.execute(MATCH_HISTORY, row["id"], after.xid, after.id, end.xid, end.id)
+        await conn.execute(MATCH_HISTORY, row["id"], after.xid, after.id, end.xid, end.id, REMATCH_WINDOW)
         if end >= until:
             await conn.execute(REMATCH_DONE, row["id"])
         else:

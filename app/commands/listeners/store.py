@@ -168,9 +168,10 @@ REMATCH = """
 UPDATE command.listeners SET rematch_xid = $2, rematch_id = $3, rematch_until_xid = $4, rematch_until_id = $5
 WHERE id = $1
 """
+# NO KEY UPDATE: the fan-out's queue inserts (their foreign key's KEY SHARE) need not wait.
 REMATCHING = """
 SELECT id, rematch_xid, rematch_id, rematch_until_xid, rematch_until_id FROM command.listeners
-WHERE rematch_xid IS NOT NULL AND NOT deleted ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1
+WHERE rematch_xid IS NOT NULL AND NOT deleted ORDER BY id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED
 """
 # The end of the next window: REMATCH_WINDOW events of the log after the listener's place
 # (a primary-key range scan), or its goal if that comes first.

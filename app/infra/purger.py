@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import anyio
 
 from app.config import Settings
-from app.infra.db import Pool, connect
+from app.infra.db import Connection, Pool
+from app.infra.leadership import while_holding
 
 log = logging.getLogger(__name__)
 
@@ -58,24 +59,13 @@ class Purger:
 
     async def run(self) -> None:
         """Until cancelled: purge every PURGE_EVERY_S while this process holds the lock."""
+        await while_holding(self.database_url, LOCK, self._purge, retry_s=self.settings.standby_retry_s, name="purger")
+
+    async def _purge(self, lock_conn: Connection) -> None:
         while True:
-            try:
-                conn = await connect(self.database_url)
-            except Exception as exc:
-                log.warning("purger: cannot connect: %s", exc)
-                await anyio.sleep(self.settings.standby_retry_s)
-                continue
-            try:
-                if await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *LOCK):
-                    while True:
-                        await self.purge_all()
-                        await anyio.sleep(self.settings.purge_every_s)
-                        await conn.execute("SELECT 1")  # the lock lives with this connection
-            except Exception as exc:
-                log.error("purger stopped (%s); standing by", exc)
-            finally:
-                conn.terminate()
-            await anyio.sleep(self.settings.standby_retry_s)
+            await self.purge_all()
+            await anyio.sleep(self.settings.purge_every_s)
+            await lock_conn.execute("SELECT 1")  # the lock lives with this connection
 
     async def purge_all(self) -> dict[str, int]:
         """One run of every purge, batch after batch until a batch finds fewer than BATCH."""

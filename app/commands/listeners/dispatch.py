@@ -23,7 +23,8 @@ from app.commands.listeners import domain, store
 from app.commands.listeners.sender import Attempt, Sender, document
 from app.config import Settings
 from app.infra.bus import Wakeup
-from app.infra.db import Connection, Pool, connect
+from app.infra.db import Connection, Pool
+from app.infra.leadership import while_holding
 from app.infra.metrics import FRESHNESS_BUCKETS, Histogram
 
 log = logging.getLogger(__name__)
@@ -96,25 +97,16 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Until cancelled: dispatch while this process holds the lock, else stand by."""
-        while True:
-            try:
-                conn = await connect(self.database_url)
-            except Exception as exc:
-                log.warning("listener dispatch: cannot connect: %s", exc)
-                await anyio.sleep(self.standby_retry_s)
-                continue
-            try:
-                if await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", *LOCK):
-                    await conn.add_listener(CHANNEL, self._notified)
-                    self.dispatching = True
-                    await self._dispatch_all(conn)
-            except Exception as exc:
-                log.error("listener dispatch stopped (%s); standing by", exc)
-            finally:
-                self.dispatching = False
-                self.in_flight.clear()
-                conn.terminate()
-            await anyio.sleep(self.standby_retry_s)
+        await while_holding(self.database_url, LOCK, self._dispatch, retry_s=self.standby_retry_s, name="listener dispatch")
+
+    async def _dispatch(self, lock_conn: Connection) -> None:
+        await lock_conn.add_listener(CHANNEL, self._notified)
+        self.dispatching = True
+        try:
+            await self._dispatch_all(lock_conn)
+        finally:
+            self.dispatching = False
+            self.in_flight.clear()
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         if str(payload).startswith(STOP):

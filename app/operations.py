@@ -77,7 +77,7 @@ async def ready(services: ServicesDep, request: Request[Any, Any, Any]) -> Respo
     description="Requests by route, and each subscription's state, lag and freshness, in Prometheus text format.",
     media_type=MediaType.TEXT,
     operation_id="metrics",
-    opt={**plain_read(), **public()},
+    opt={**plain_read(503), **public()},
 )
 async def metrics(services: ServicesDep) -> Response[str]:
     samples = await status.sample(services.pool, services.subscriptions, services.host)

@@ -103,8 +103,9 @@ def _errors(
     """Every error status the endpoint can answer: 400 (a malformed body or header), 401
     and 403 (the caller), 413 (a body too large), 422 (a limit declared on a field, a
     timestamp out of range, a rule of `check()`), 404 (an id in the path), 409 (a key
-    reused with another body), and the handler's refusals."""
-    statuses = {400, 401, 403, *(refusal_status(r) for r in refusals)}
+    reused with another body), 503 (a statement past STATEMENT_TIMEOUT_MS), and the
+    handler's refusals. (431, headers too large, is every operation's: openapi.complete.)"""
+    statuses = {400, 401, 403, 503, *(refusal_status(r) for r in refusals)}
     if body_type is not None:
         statuses.add(413)
     if checks or (body_type is not None and any(k in str(msgspec.json.schema(body_type)) for k in _LIMIT_KEYWORDS)):

@@ -55,9 +55,10 @@ class ReadDoc:
 
 
 def view_read(*errors: int, limits: dict[str, tuple[float, float]] | None = None) -> dict[str, Any]:
-    """`opt` of a GET that reads a view and may also answer `errors` (400 is implied);
-    `limits`: the ranges of query parameters the handler checks itself."""
-    return {"doc": ReadDoc(errors=tuple(sorted({400, *errors})), limits=tuple((limits or {}).items()))}
+    """`opt` of a GET that reads a view and may also answer `errors` (400 and 503, a
+    statement past STATEMENT_TIMEOUT_MS, are implied); `limits`: the ranges of query
+    parameters the handler checks itself."""
+    return {"doc": ReadDoc(errors=tuple(sorted({400, 503, *errors})), limits=tuple((limits or {}).items()))}
 
 
 def plain_read(*errors: int, also: dict[int, str] | None = None) -> dict[str, Any]:
@@ -205,6 +206,8 @@ def complete(skeleton: dict[str, Any], app: Litestar) -> dict[str, Any]:
         else:
             _complete_read(operation, doc)
         _declare_access(operation, roles)
+        # Every request's headers are held to a size before anything reads them.
+        operation["responses"].update(_error_responses([431]))
     document["components"]["securitySchemes"] = SECURITY_SCHEMES
     return document
 

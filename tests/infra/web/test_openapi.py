@@ -170,3 +170,12 @@ def test_every_operation_says_who_may_call_it(document: dict[str, Any]) -> None:
     assert document["paths"]["/orders/{order_id}"]["get"]["description"].endswith(
         "Who may call: admin, consumer, courier, restaurant."
     )
+
+
+def test_every_operation_declares_the_header_limit_and_every_database_read_the_statement_timeout(
+    document: dict[str, Any],
+) -> None:
+    for method, path, op in operations(document):
+        assert "431" in op["responses"], (method, path)
+        if method != "GET" or "X-Min-Position" in {p["name"] for p in op.get("parameters", [])}:
+            assert "503" in op["responses"], (method, path)  # commands and view reads: STATEMENT_TIMEOUT_MS

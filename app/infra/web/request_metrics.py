@@ -43,11 +43,10 @@ class RequestMetrics:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
-        token = current_request_id.set(request_id)
+        token = current_request_id.set(request_id)  # every record logged from here carries it
         try:
             await app(scope, receive, send_wrapper)
         finally:
-            current_request_id.reset(token)
             services: Services = scope["litestar_app"].state.services
             route = str(scope.get("path_template") or "unmatched")
             method = str(scope.get("method", "GET"))
@@ -59,8 +58,9 @@ class RequestMetrics:
                 scope.get("path", route),
                 status_code,
                 elapsed * 1000,
-                extra={"request_id": request_id, "route": route, "status": status_code, "duration_ms": round(elapsed * 1000, 2)},
+                extra={"route": route, "status": status_code, "duration_ms": round(elapsed * 1000, 2)},
             )
+            current_request_id.reset(token)
 
 
 # All of a request's header names and values together; past this, 431 before anything

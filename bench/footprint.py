@@ -43,13 +43,7 @@ def main() -> None:
     started = time.perf_counter()
     server = ServerProcess(url, Path(tempfile.gettempdir()) / "bench-footprint.log", LOG_LEVEL="WARNING")
     try:
-        while True:
-            try:
-                if httpx.get(f"{server.url}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.02)
+        server.wait_for("/health/ready", timeout=120, every=0.02)
         ready_s = time.perf_counter() - started
         pid = server.process.pid
         idle = rss_mb(pid)

@@ -25,40 +25,41 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class ServerProcess:
-    def __init__(self, database_url: str, log_path: Path, **env: str) -> None:
+class AppProcess:
+    """`app serve` in a process of its own, on a free port, its output in `log_path`."""
+
+    def __init__(
+        self, command: list[str], env: dict[str, str], log_path: Path, *, cwd: Path = ROOT, args: list[str] | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        environment = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "LOG_FORMAT": "json",
-            "STANDBY_RETRY_S": "0.5",
-            "AUTH_DISABLED": "true",  # tests/infra/web/test_access.py turns it on
-            **env,
-        }
         self._log = open(log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(self.port)],
-            cwd=ROOT,
-            env=environment,
+            [*command, "serve", "--port", str(self.port), *(args or [])],
+            cwd=cwd,
+            env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
 
-    def wait_live(self, timeout: float = 30.0) -> None:
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def wait_for(self, path: str = "/health/live", timeout: float = 30.0, every: float = 0.1) -> None:
+        """Until `path` answers 200; RuntimeError if the process exits, TimeoutError after `timeout`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/health/live", timeout=1).status_code == 200:
+                raise RuntimeError(f"app serve exited with {self.process.returncode}:\n{self.log()[-3000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}{path}", timeout=2).status_code == 200:
                     return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(f"server not live: {self.log_path.read_text()[-3000:]}")
+            time.sleep(every)
+        raise TimeoutError(f"{path} did not answer in {timeout} s:\n{self.log()[-3000:]}")
+
+    def wait_live(self, timeout: float = 30.0) -> None:
+        self.wait_for("/health/live", timeout)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a crash."""
@@ -70,11 +71,26 @@ class ServerProcess:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(10)
+                self.process.wait(20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
         self._log.close()
+
+
+class ServerProcess(AppProcess):
+    """This checkout's `app serve` on `database_url`, with the tests' defaults and `env`."""
+
+    def __init__(self, database_url: str, log_path: Path, **env: str) -> None:
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "LOG_FORMAT": "json",
+            "STANDBY_RETRY_S": "0.5",
+            "AUTH_DISABLED": "true",  # tests/infra/web/test_access.py turns it on
+            **env,
+        }
+        super().__init__([sys.executable, "-m", "app"], environment, log_path)
 
 
 @contextlib.contextmanager

@@ -8,13 +8,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from harness.processes import ROOT, free_port
+from harness.processes import ROOT, AppProcess
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
@@ -36,8 +34,7 @@ def test_without_database_url_it_refuses_in_one_line(production_env: Path) -> No
     assert "Traceback" not in done.stderr
 
 
-def test_with_database_url_it_serves(production_env: Path, database_url: str) -> None:
-    port = free_port()
+def test_with_database_url_it_serves(production_env: Path, database_url: str, tmp_path: Path) -> None:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -45,22 +42,13 @@ def test_with_database_url_it_serves(production_env: Path, database_url: str) ->
         "RUN_SUBSCRIPTIONS": "false",
         "AUTH_DISABLED": "true",
     }
-    server = subprocess.Popen([production_env / "bin" / "app", "serve", "--port", str(port)], cwd=ROOT, env=env)
+    server = AppProcess([str(production_env / "bin" / "app")], env, tmp_path / "server.log")
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None:
-                pytest.fail("the server exited")
-            time.sleep(0.2)
-        else:
-            pytest.fail("not ready in 30 s")
+        server.wait_for("/health/ready", timeout=30, every=0.2)
+    except (RuntimeError, TimeoutError) as exc:
+        pytest.fail(str(exc))
     finally:
-        server.terminate()
-        server.wait(10)
+        server.stop()
 
 
 def test_the_image_runs_as_a_user_checks_its_health_and_pins_its_bases() -> None:

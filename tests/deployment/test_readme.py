@@ -11,7 +11,7 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from app.config import _ENV
-from harness.processes import ROOT, free_port
+from harness.processes import ROOT, AppProcess
 
 README = (ROOT / "README.md").read_text()
 APP = Path(sys.executable).parent / "app"  # the console script `uv run app` runs
@@ -37,47 +37,15 @@ def run(*args: str, cwd: Path, env: dict[str, str], app: Path = APP) -> subproce
     return subprocess.run([app, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
-class Program:
-    """`app serve ...` as a user starts it, its output in a file."""
-
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str], app: Path = APP) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = cwd / f"serve-{self.port}.log"
-        self._log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [app, "serve", "--port", str(self.port), *args], cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT
-        )
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-    def wait_ready(self, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"app serve exited with {self.process.returncode}:\n{self.log()[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/health/ready", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.2)
-        pytest.fail(f"not ready in {timeout} s:\n{self.log()[-3000:]}")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-        self._log.close()
-
-
 @contextlib.contextmanager
-def serving(args: list[str], cwd: Path, env: dict[str, str], app: Path = APP) -> Iterator[Program]:
-    program = Program(args, cwd, env, app)
+def serving(args: list[str], cwd: Path, env: dict[str, str], app: Path = APP) -> Iterator[AppProcess]:
+    """`app serve ...` as a user starts it (from `cwd`), until /health/ready answers."""
+    program = AppProcess([str(app)], env, cwd / f"serve-{uuid.uuid4().hex[:8]}.log", cwd=cwd, args=args)
     try:
-        program.wait_ready()
+        try:
+            program.wait_for("/health/ready", timeout=90, every=0.2)
+        except (RuntimeError, TimeoutError) as exc:
+            pytest.fail(str(exc))
         yield program
     finally:
         program.stop()
